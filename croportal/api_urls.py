@@ -1,0 +1,23 @@
+from django.urls import include, path
+from rest_framework.routers import DefaultRouter
+
+from safety.api import AdverseEventViewSet, CtcaeTermViewSet
+from sites.api import SiteViewSet, SubjectViewSet
+from staffing.api import AssignmentViewSet, AuthTokenView, MeView
+from trials.api import TrialViewSet
+
+router = DefaultRouter()
+router.include_root_view = False
+router.register("trials", TrialViewSet, basename="trial")
+router.register("sites", SiteViewSet, basename="site")
+router.register("subjects", SubjectViewSet, basename="subject")
+router.register("assignments", AssignmentViewSet, basename="assignment")
+router.register("adverse-events", AdverseEventViewSet, basename="adverse-event")
+router.register("ctcae-terms", CtcaeTermViewSet, basename="ctcae-term")
+
+app_name = "api"
+urlpatterns = [
+    path("auth/token/", AuthTokenView.as_view(), name="auth_token"),
+    path("me/", MeView.as_view(), name="me"),
+    path("", include(router.urls)),
+]

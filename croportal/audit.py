@@ -1,0 +1,89 @@
+"""Audit trail plumbing (DESIGN §7, 21 CFR Part 11): reasons for change, append-only history."""
+
+from django.apps import apps
+from django.db import connection, models
+
+from croportal.exceptions import ApplicationError
+
+
+def audited_save(
+    instance: models.Model, *, by, reason: str = "", update_fields: list[str] | None = None
+) -> None:
+    """Save a regulated record, recording who changed it and why; edits need a reason."""
+    reason = (reason or "").strip()
+    if not instance._state.adding and not reason:
+        raise ApplicationError("A reason for the change is required.", field="change_reason")
+    instance._history_user = by  # type: ignore[attr-defined]
+    instance._change_reason = reason  # type: ignore[attr-defined]
+    instance.save(update_fields=update_fields)
+
+
+def history_models() -> list[type[models.Model]]:
+    """Every django-simple-history model of the portal's own apps."""
+    own = {"staffing", "trials", "sites", "safety", "reminders"}
+    return [
+        model
+        for model in apps.get_models()
+        if model._meta.app_label in own and model.__name__.startswith("Historical")
+    ]
+
+
+APPEND_ONLY_SQL = """
+CREATE OR REPLACE FUNCTION croportal_append_only() RETURNS trigger AS $$
+BEGIN
+    RAISE EXCEPTION 'audit records are append-only: % on % refused', TG_OP, TG_TABLE_NAME
+        USING ERRCODE = 'insufficient_privilege';
+END;
+$$ LANGUAGE plpgsql;
+
+CREATE OR REPLACE FUNCTION croportal_reason_required() RETURNS trigger AS $$
+BEGIN
+    IF NEW.history_type = '~' AND coalesce(btrim(NEW.history_change_reason), '') = '' THEN
+        RAISE EXCEPTION 'a change to a regulated record needs a reason (%)', TG_TABLE_NAME
+            USING ERRCODE = 'check_violation';
+    END IF;
+    RETURN NEW;
+END;
+$$ LANGUAGE plpgsql;
+"""
+
+
+def install_append_only_triggers(**kwargs) -> None:
+    """post_migrate: on PostgreSQL, history and signature rows can be inserted, never changed."""
+    if connection.vendor != "postgresql":
+        return
+    tables = [model._meta.db_table for model in history_models()]
+    statements = [APPEND_ONLY_SQL]
+    for table in tables:
+        statements.append(
+            f'CREATE OR REPLACE TRIGGER "{table}_append_only" BEFORE UPDATE OR DELETE '
+            f'ON "{table}" FOR EACH ROW EXECUTE FUNCTION croportal_append_only();'
+        )
+        statements.append(
+            f'CREATE OR REPLACE TRIGGER "{table}_reason_required" BEFORE INSERT '
+            f'ON "{table}" FOR EACH ROW EXECUTE FUNCTION croportal_reason_required();'
+        )
+    signature_table = apps.get_model("staffing", "Signature")._meta.db_table
+    statements.append(
+        f'CREATE OR REPLACE TRIGGER "{signature_table}_append_only" BEFORE UPDATE OR DELETE '
+        f'ON "{signature_table}" FOR EACH ROW EXECUTE FUNCTION croportal_append_only();'
+    )
+    with connection.cursor() as cursor:
+        for statement in statements:
+            cursor.execute(statement)
+
+
+def field_changes(newer, older) -> list[tuple[str, object, object]]:
+    """(field, old, new) between two history rows of one record; all fields for the first."""
+    fields = [
+        f
+        for f in newer.instance_meta.fields
+        if f.name not in {"created_at", "updated_at"}
+    ]
+    changes = []
+    for field in fields:
+        new_value = getattr(newer, field.attname)
+        old_value = getattr(older, field.attname) if older is not None else None
+        if older is None or new_value != old_value:
+            changes.append((field.verbose_name, old_value, new_value))
+    return changes

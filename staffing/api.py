@@ -1,0 +1,146 @@
+import django_filters
+from django.contrib.auth import authenticate
+from drf_spectacular.utils import extend_schema, extend_schema_view, inline_serializer
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.authtoken.models import Token
+from rest_framework.decorators import action
+from rest_framework.exceptions import PermissionDenied
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+from rest_framework.throttling import ScopedRateThrottle
+from rest_framework.views import APIView
+
+from croportal.api import CanChangeObject
+from sites.models import Site
+from staffing import services
+from staffing.models import Assignment, User
+from staffing.selectors import active_assignments_of, assignments_visible_to
+from trials.selectors import trial_has_permission, trials_with_permission
+
+
+class TokenRequestSerializer(serializers.Serializer):
+    username = serializers.CharField()
+    password = serializers.CharField(style={"input_type": "password"}, trim_whitespace=False)
+
+
+class AuthTokenView(APIView):
+    """POST username and password → an API token; rate limited; locks out like the login page."""
+
+    permission_classes = [AllowAny]
+    authentication_classes: list = []
+    throttle_classes = [ScopedRateThrottle]
+    throttle_scope = "auth_token"
+
+    @extend_schema(
+        request=TokenRequestSerializer,
+        responses={200: inline_serializer("Token", {"token": serializers.CharField()}), 400: None},
+    )
+    def post(self, request):
+        serializer = TokenRequestSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        user = authenticate(request, **serializer.validated_data)
+        if user is None or not user.is_active:
+            return Response({"detail": "Unable to log in with these credentials."}, status=400)
+        token, _ = Token.objects.get_or_create(user=user)
+        return Response({"token": token.key})
+
+
+class RoleSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Assignment
+        fields = ("trial", "site", "role")
+
+
+class MeSerializer(serializers.ModelSerializer):
+    full_name = serializers.CharField(read_only=True)
+    roles = serializers.SerializerMethodField()
+
+    class Meta:
+        model = User
+        fields = ("id", "username", "full_name", "email", "roles")
+
+    def get_roles(self, user) -> list[dict]:
+        return RoleSerializer(active_assignments_of(user=user), many=True).data
+
+
+class MeView(APIView):
+    @extend_schema(responses={200: MeSerializer})
+    def get(self, request):
+        return Response(MeSerializer(request.user).data)
+
+
+class AssignmentSerializer(serializers.ModelSerializer):
+    trial = serializers.PrimaryKeyRelatedField(queryset=Assignment.objects.none())
+    site = serializers.PrimaryKeyRelatedField(
+        queryset=Site.objects.all(), required=False, allow_null=True
+    )
+    user = serializers.PrimaryKeyRelatedField(queryset=User.objects.filter(is_active=True))
+
+    class Meta:
+        model = Assignment
+        fields = ("id", "user", "trial", "site", "role", "start_date", "end_date", "allocation")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        request = self.context.get("request")
+        if request is not None:
+            self.fields["trial"].queryset = trials_with_permission(
+                user=request.user, codename="manage_staff"
+            )
+        if request is not None and "site" in self.fields:
+            self.fields["site"].queryset = Site.objects.filter(
+                trial__in=self.fields["trial"].queryset
+            )
+
+
+class AssignmentEndSerializer(serializers.Serializer):
+    end_date = serializers.DateField()
+    change_reason = serializers.CharField(max_length=500)
+
+
+class AssignmentFilter(django_filters.FilterSet):
+    trial = django_filters.NumberFilter()
+    user = django_filters.NumberFilter()
+    role = django_filters.CharFilter()
+
+    class Meta:
+        model = Assignment
+        fields = ("trial", "user", "role")
+
+
+@extend_schema_view(retrieve=extend_schema(responses={200: AssignmentSerializer, 404: None}))
+class AssignmentViewSet(
+    mixins.ListModelMixin, mixins.CreateModelMixin, mixins.RetrieveModelMixin,
+    viewsets.GenericViewSet,
+):
+    queryset = Assignment.objects.none()
+    serializer_class = AssignmentSerializer
+    permission_classes = [CanChangeObject]
+    filterset_class = AssignmentFilter
+
+    def get_queryset(self):
+        return assignments_visible_to(user=self.request.user).order_by("pk")
+
+    def can_change(self, user, assignment: Assignment) -> bool:
+        return trial_has_permission(user=user, trial=assignment.trial, codename="manage_staff")
+
+    def create(self, request, *args, **kwargs):
+        if not trials_with_permission(user=request.user, codename="manage_staff").exists():
+            raise PermissionDenied("You may not assign staff.")
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        assignment = services.assignment_start(by=request.user, **serializer.validated_data)
+        return Response(self.get_serializer(assignment).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=AssignmentEndSerializer, responses={200: AssignmentSerializer})
+    @action(detail=True, methods=["post"], url_path="end")
+    def end(self, request, pk=None):
+        assignment = self.get_object()
+        serializer = AssignmentEndSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        services.assignment_end(
+            assignment=assignment, by=request.user,
+            end_date=serializer.validated_data["end_date"],
+            reason=serializer.validated_data["change_reason"],
+        )
+        return Response(self.get_serializer(assignment).data)
