@@ -1,0 +1,53 @@
+# CRO Portal — `make run` starts the portal with demo data; `make test` runs the whole suite.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: setup run test lint format ctcae-check clean
+
+## setup: virtualenv in .venv, Python and npm packages, CTCAE table check (quick when nothing changed)
+setup: $(VENV)/.installed node_modules/.installed ctcae-check
+
+$(VENV)/.installed: pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit("Python 3.11+ is needed" if sys.version_info < (3, 11) else 0)'
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -e ".[dev]"
+	touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+ctcae-check:
+	@test -s safety/data/ctcae_v5_facts.csv || { echo "safety/data/ctcae_v5_facts.csv is missing: the CTCAE v5 dictionary cannot be loaded"; exit 1; }
+
+## run: migrate, load demo data, start web + Celery worker + beat
+run: setup
+	mkdir -p var/broker/queue var/broker/processed
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py seed_demo --scale small
+	@echo; echo "CRO Portal: http://$(HOST):$(PORT)/  (API docs: http://$(HOST):$(PORT)/api/docs/)"; echo
+	@trap 'kill 0' EXIT INT TERM; \
+	$(PY) -m celery -A croportal worker -l warning -c 2 -Q celery,reminders,imports,exports & \
+	$(PY) -m celery -A croportal beat -l warning -S django & \
+	$(PY) manage.py runserver $(HOST):$(PORT)
+
+## test: the whole suite (SQLite by default; PostgreSQL/Redis when DATABASE_URL/REDIS_URL are set)
+test: setup
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+## lint: ruff, mypy on services/selectors, migrations up to date
+lint: setup
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy
+	env -u DATABASE_URL $(PY) manage.py makemigrations --check --dry-run
+
+format: setup
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+clean:
+	rm -rf $(VENV) node_modules var db.sqlite3

@@ -1,0 +1,130 @@
+import random
+from datetime import date, datetime, time, timedelta
+from datetime import UTC
+
+from django.conf import settings
+from django.contrib.auth.models import Permission
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+
+from safety.models import CtcaeTerm
+from safety.services import adverse_event_create
+from sites.services import site_create, subject_create
+from staffing.models import Organisation, Role, User
+from staffing.services import assignment_start
+from trials.services import trial_create
+
+SCALES = {
+    "small": {"trials": 3, "sites": 4, "subjects": 10},
+    "large": {"trials": 12, "sites": 25, "subjects": 30},
+}
+COUNTRIES = [("US", "Boston"), ("DE", "Berlin"), ("FR", "Lyon"), ("ES", "Madrid"),
+             ("GB", "Leeds"), ("PL", "Warsaw"), ("IT", "Milan"), ("CA", "Toronto")]
+DEMO_USERS = [
+    # username, first, last, organisation key, role description
+    ("admin", "Ada", "Admin", "cro", "administrator"),
+    ("crm", "Clara", "Manager", "cro", "CRM of every demo trial"),
+    ("cra", "Carlos", "Associate", "cro", "CRA of the first two sites of each trial"),
+    ("monitor", "Mei", "Monitor", "cro", "medical monitor of every demo trial"),
+    ("sponsor_a", "Sam", "Aurora", "aurora", "sponsor viewer, Aurora Therapeutics' trials"),
+    ("sponsor_b", "Bea", "Borealis", "borealis", "sponsor viewer, Borealis Pharma's trials"),
+]
+
+
+class Command(BaseCommand):
+    help = "Create deterministic demo data: a CRO, two sponsors, trials, sites, subjects, AEs, staff."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--scale", choices=sorted(SCALES), default="small")
+
+    def handle(self, *args, scale: str, **options):
+        if Organisation.objects.filter(name="Meridian Clinical Research").exists():
+            self.stdout.write("Demo data already present; nothing to do.")
+        else:
+            if not CtcaeTerm.objects.exists():
+                raise CommandError("The CTCAE dictionary is empty: run migrate first.")
+            self._seed(SCALES[scale])
+        self._print_logins()
+
+    @transaction.atomic
+    def _seed(self, scale: dict) -> None:
+        rng = random.Random(20261122)
+        orgs = {
+            "cro": Organisation.objects.create(name="Meridian Clinical Research", kind="CRO"),
+            "aurora": Organisation.objects.create(name="Aurora Therapeutics", kind="SPONSOR"),
+            "borealis": Organisation.objects.create(name="Borealis Pharma", kind="SPONSOR"),
+        }
+        users = {}
+        for username, first, last, org, _ in DEMO_USERS:
+            users[username] = User.objects.create_user(
+                username=username, first_name=first, last_name=last, organisation=orgs[org],
+                email=f"{username}@example.org", password=demo_password(username),
+                is_staff=username == "admin", is_superuser=username == "admin",
+            )
+        users["crm"].user_permissions.add(Permission.objects.get(codename="add_trial"))
+        terms = list(CtcaeTerm.objects.filter(grades__contains="3").order_by("meddra_code")[:60])
+        for index in range(scale["trials"]):
+            sponsor_key = "aurora" if index % 3 != 2 else "borealis"
+            self._trial(rng, index, orgs[sponsor_key], users, sponsor_key, terms, scale)
+        self.stdout.write(self.style.SUCCESS("Demo data created."))
+
+    def _trial(self, rng, index, sponsor, users, sponsor_key, terms, scale) -> None:
+        admin, crm = users["admin"], users["crm"]
+        trial = trial_create(
+            by=crm, protocol_number=f"{sponsor.name[:3].upper()}-{101 + index}",
+            title=f"A randomised, double-blind study of {['AUR', 'BOR'][index % 3 == 2]}-{100 + index}"
+                  f" in {['type 2 diabetes', 'plaque psoriasis', 'NSCLC'][index % 3]}",
+            sponsor=sponsor, phase=["II", "III", "I/II"][index % 3],
+            therapeutic_area=["Endocrinology", "Dermatology", "Oncology"][index % 3],
+            indication=["Type 2 diabetes", "Plaque psoriasis", "Non-small cell lung cancer"][index % 3],
+            status="enrolling", target_enrollment=scale["sites"] * scale["subjects"],
+            ind_number=f"{120000 + index}", eu_ct_number=f"2025-50{index:04d}-12-00",
+            investigational_product=f"{['AUR', 'BOR'][index % 3 == 2]}-{100 + index}",
+        )
+        assignment_start(user=users["monitor"], trial=trial, role=Role.MEDICAL_MONITOR, by=admin)
+        assignment_start(user=users[f"sponsor_{sponsor_key[0]}"], trial=trial,
+                         role=Role.SPONSOR_VIEWER, by=admin)
+        for number in range(1, scale["sites"] + 1):
+            country, city = COUNTRIES[(number + index) % len(COUNTRIES)]
+            site = site_create(
+                trial=trial, by=crm, number=f"{number:03d}", country=country, city=city,
+                institution=f"{city} University Hospital", principal_investigator=f"Dr. PI {number}",
+                status="active" if number % 4 else "selected", target_enrollment=scale["subjects"],
+                activated_on=date(2026, 3, 1) + timedelta(days=7 * number) if number % 4 else None,
+            )
+            if number <= 2:
+                assignment_start(user=users["cra"], trial=trial, site=site, role=Role.CRA, by=admin)
+            if site.status == "active":
+                self._subjects(rng, trial, site, crm, terms, scale["subjects"])
+
+    def _subjects(self, rng, trial, site, by, terms, count) -> None:
+        for n in range(1, count + 1):
+            screened = date(2026, 4, 1) + timedelta(days=rng.randrange(0, 150))
+            status = rng.choice(["enrolled"] * 6 + ["screening", "screen_failed", "completed"])
+            subject = subject_create(
+                site=site, by=by, number=f"{site.number}-{n:03d}", status=status,
+                screened_on=screened,
+                enrolled_on=screened + timedelta(days=14) if status in {"enrolled", "completed"} else None,
+            )
+            if status in {"enrolled", "completed"} and rng.random() < 0.4:
+                term = rng.choice(terms)
+                grade = int(rng.choice(term.grades))
+                aware = datetime.combine(screened + timedelta(days=30), time(9), tzinfo=UTC)
+                adverse_event_create(
+                    subject=subject, by=by, verbatim_term=term.term.lower(), term=term,
+                    onset_date=aware.date() - timedelta(days=1), severity_grade=grade,
+                    seriousness_criteria=["hospitalization"] if grade >= 3 else [],
+                    investigator_causality=rng.choice(["related", "not_related"]),
+                    site_awareness_at=aware, sponsor_awareness_at=aware + timedelta(hours=rng.choice([3, 20, 30])),
+                )
+
+    def _print_logins(self) -> None:
+        self.stdout.write("Demo logins:")
+        for username, _, _, _, description in DEMO_USERS:
+            secret = demo_password(username) if settings.DEBUG else "(hidden: DEBUG is off)"
+            self.stdout.write(f"  {username:<10} {secret:<28} {description}")
+
+
+def demo_password(username: str) -> str:
+    """Demo accounts only: the password is shown by seed_demo when DEBUG is on."""
+    return f"demo-{username}-portal"

@@ -1,0 +1,117 @@
+"""Shared fixtures: the personas of STYLE.md, built through the real assignment services."""
+
+import os
+from datetime import UTC, date, datetime
+from types import SimpleNamespace
+
+import pytest
+from django.db import connection
+from rest_framework.test import APIClient
+
+from safety.models import CtcaeTerm
+from safety.services import adverse_event_create
+from sites.services import site_create, subject_create
+from staffing.models import Organisation, Role, User
+from staffing.services import assignment_start
+from trials.services import trial_create
+
+PASSWORD = "correct-horse-battery-staple"
+IN_CI = os.environ.get("CI", "").lower() == "true"
+
+
+def need_service(available: bool, reason: str) -> None:
+    """Skip without the service locally; under CI=true a missing service is a failure."""
+    if available:
+        return
+    if IN_CI:
+        pytest.fail(f"{reason} (CI=true: services must be present)")
+    pytest.skip(reason)
+
+
+@pytest.fixture
+def postgres(db):
+    need_service(connection.vendor == "postgresql", "needs PostgreSQL: set DATABASE_URL")
+
+
+@pytest.fixture
+def redis_url():
+    url = os.environ.get("REDIS_URL")
+    need_service(bool(url), "needs Redis: set REDIS_URL")
+    return url
+
+
+@pytest.fixture(autouse=True)
+def _fast_passwords(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+def make_user(username: str, organisation: Organisation | None, **extra) -> User:
+    return User.objects.create_user(
+        username=username, password=PASSWORD, organisation=organisation,
+        first_name=username.split("_")[0].title(), last_name="Tester", **extra,
+    )
+
+
+def build_world() -> SimpleNamespace:
+    """Trial A (sponsor A) and trial B (sponsor B); a CRM, a CRA on one site, a medical
+    monitor and a sponsor viewer of A; an outsider who is sponsor viewer of B."""
+    w = SimpleNamespace()
+    w.cro = Organisation.objects.create(name="Test CRO", kind="CRO")
+    w.sponsor_a = Organisation.objects.create(name="Sponsor A", kind="SPONSOR")
+    w.sponsor_b = Organisation.objects.create(name="Sponsor B", kind="SPONSOR")
+    w.admin = make_user("admin_user", w.cro, is_staff=True, is_superuser=True)
+    w.crm = make_user("crm_a", w.cro)
+    w.crm_b = make_user("crm_b", w.cro)
+    w.cra = make_user("cra_a1", w.cro)
+    w.monitor = make_user("monitor_a", w.cro)
+    w.sponsor = make_user("sponsor_viewer_a", w.sponsor_a)
+    w.outsider = make_user("outsider_b", w.sponsor_b)
+    w.trial_a = trial_create(by=w.admin, protocol_number="A-001", title="Trial A",
+                             sponsor=w.sponsor_a, phase="II", target_enrollment=100,
+                             ind_number="123456")
+    w.trial_b = trial_create(by=w.admin, protocol_number="B-001", title="Trial B",
+                             sponsor=w.sponsor_b, phase="III", target_enrollment=50)
+    w.site_a1 = site_create(trial=w.trial_a, by=w.admin, number="101", institution="Alpha",
+                            country="DE", status="active", target_enrollment=10)
+    w.site_a2 = site_create(trial=w.trial_a, by=w.admin, number="102", institution="Beta",
+                            country="FR", target_enrollment=10)
+    w.site_b1 = site_create(trial=w.trial_b, by=w.admin, number="201", institution="Gamma",
+                            country="US", status="active")
+    assignment_start(user=w.crm, trial=w.trial_a, role=Role.CRM, by=w.admin)
+    assignment_start(user=w.crm_b, trial=w.trial_b, role=Role.CRM, by=w.admin)
+    w.cra_assignment = assignment_start(user=w.cra, trial=w.trial_a, site=w.site_a1,
+                                        role=Role.CRA, by=w.admin)
+    assignment_start(user=w.monitor, trial=w.trial_a, role=Role.MEDICAL_MONITOR, by=w.admin)
+    assignment_start(user=w.sponsor, trial=w.trial_a, role=Role.SPONSOR_VIEWER, by=w.admin)
+    assignment_start(user=w.outsider, trial=w.trial_b, role=Role.SPONSOR_VIEWER, by=w.admin)
+    w.subject_a1 = subject_create(site=w.site_a1, by=w.admin, number="101-001",
+                                  status="enrolled", enrolled_on=date(2026, 5, 1))
+    w.subject_a2 = subject_create(site=w.site_a2, by=w.admin, number="102-001")
+    w.subject_b1 = subject_create(site=w.site_b1, by=w.admin, number="201-001",
+                                  status="enrolled", enrolled_on=date(2026, 5, 2))
+    term = CtcaeTerm.objects.get(term="Febrile neutropenia")
+    aware = datetime(2026, 6, 1, 9, tzinfo=UTC)
+    ae = {"verbatim_term": "neutropenic fever", "term": term, "onset_date": date(2026, 5, 31),
+          "severity_grade": 3, "seriousness_criteria": ["hospitalization"],
+          "investigator_causality": "related", "site_awareness_at": aware,
+          "sponsor_awareness_at": aware}
+    w.ae_a1 = adverse_event_create(subject=w.subject_a1, by=w.admin, **ae)
+    w.ae_a2 = adverse_event_create(subject=w.subject_a2, by=w.admin, **ae)
+    w.ae_b1 = adverse_event_create(subject=w.subject_b1, by=w.admin, **ae)
+    return w
+
+
+@pytest.fixture
+def world(db) -> SimpleNamespace:
+    return build_world()
+
+
+@pytest.fixture
+def api():
+    return APIClient()
+
+
+def api_as(user: User) -> APIClient:
+    client = APIClient()
+    client.force_authenticate(user)
+    return client
