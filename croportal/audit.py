@@ -15,7 +15,12 @@ def audited_save(
         raise ApplicationError("A reason for the change is required.", field="change_reason")
     instance._history_user = by  # type: ignore[attr-defined]
     instance._change_reason = reason  # type: ignore[attr-defined]
-    instance.save(update_fields=update_fields)
+    try:
+        instance.save(update_fields=update_fields)
+    finally:
+        # simple-history would reuse a stale reason on the instance's next save.
+        del instance._change_reason  # type: ignore[attr-defined]
+        del instance._history_user  # type: ignore[attr-defined]
 
 
 def history_models() -> list[type[models.Model]]:
@@ -77,7 +82,7 @@ def field_changes(newer, older) -> list[tuple[str, object, object]]:
     """(field, old, new) between two history rows of one record; all fields for the first."""
     fields = [
         f
-        for f in newer.instance_meta.fields
+        for f in newer.instance_type._meta.fields
         if f.name not in {"created_at", "updated_at"}
     ]
     changes = []

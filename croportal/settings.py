@@ -125,6 +125,8 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "staticfiles"
+if DEBUG:  # WhiteNoise only warns about a missing folder; runserver serves from the finders
+    STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 # Front-end packages come from npm (package.json), installed by `make setup`, never committed.
 STATICFILES_DIRS = [
     BASE_DIR / "static",
@@ -202,6 +204,7 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {"CausalityEnum": "safety.models.Causality"},
 }
 
 CACHES = {

@@ -1,11 +1,12 @@
 """Shared fixtures: the personas of STYLE.md, built through the real assignment services."""
 
 import os
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from types import SimpleNamespace
 
 import pytest
 from django.db import connection
+from django.utils import timezone
 from rest_framework.test import APIClient
 
 from safety.models import CtcaeTerm
@@ -77,13 +78,14 @@ def build_world() -> SimpleNamespace:
                             country="FR", target_enrollment=10)
     w.site_b1 = site_create(trial=w.trial_b, by=w.admin, number="201", institution="Gamma",
                             country="US", status="active")
-    assignment_start(user=w.crm, trial=w.trial_a, role=Role.CRM, by=w.admin)
-    assignment_start(user=w.crm_b, trial=w.trial_b, role=Role.CRM, by=w.admin)
+    since = {"by": w.admin, "start_date": timezone.localdate() - timedelta(days=30)}
+    assignment_start(user=w.crm, trial=w.trial_a, role=Role.CRM, **since)
+    assignment_start(user=w.crm_b, trial=w.trial_b, role=Role.CRM, **since)
     w.cra_assignment = assignment_start(user=w.cra, trial=w.trial_a, site=w.site_a1,
-                                        role=Role.CRA, by=w.admin)
-    assignment_start(user=w.monitor, trial=w.trial_a, role=Role.MEDICAL_MONITOR, by=w.admin)
-    assignment_start(user=w.sponsor, trial=w.trial_a, role=Role.SPONSOR_VIEWER, by=w.admin)
-    assignment_start(user=w.outsider, trial=w.trial_b, role=Role.SPONSOR_VIEWER, by=w.admin)
+                                        role=Role.CRA, **since)
+    assignment_start(user=w.monitor, trial=w.trial_a, role=Role.MEDICAL_MONITOR, **since)
+    assignment_start(user=w.sponsor, trial=w.trial_a, role=Role.SPONSOR_VIEWER, **since)
+    assignment_start(user=w.outsider, trial=w.trial_b, role=Role.SPONSOR_VIEWER, **since)
     w.subject_a1 = subject_create(site=w.site_a1, by=w.admin, number="101-001",
                                   status="enrolled", enrolled_on=date(2026, 5, 1))
     w.subject_a2 = subject_create(site=w.site_a2, by=w.admin, number="102-001")

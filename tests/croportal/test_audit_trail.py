@@ -1,0 +1,119 @@
+"""Audit trail (DESIGN §7, 21 CFR 11.10(e)): who, when, old → new, why; append-only."""
+
+import pytest
+from django.db import DatabaseError, connection, transaction
+from django.urls import reverse
+
+from croportal.audit import history_models
+from croportal.exceptions import ApplicationError
+from tests.conftest import api_as
+from trials.models import Trial
+from trials.services import trial_update
+
+
+def test_editing_a_trial_without_a_reason_is_refused_and_changes_nothing(world):
+    with pytest.raises(ApplicationError, match="reason"):
+        trial_update(trial=world.trial_a, by=world.crm, reason="  ", title="Renamed")
+    assert Trial.objects.get(pk=world.trial_a.pk).title == "Trial A"
+
+
+def test_the_api_requires_a_change_reason_on_update(world):
+    url = f"/api/v1/trials/{world.trial_a.pk}/"
+    response = api_as(world.crm).patch(url, {"title": "Renamed"}, format="json")
+    assert response.status_code == 400
+    assert "change_reason" in response.json()
+    assert Trial.objects.get(pk=world.trial_a.pk).title == "Trial A"
+    response = api_as(world.crm).patch(
+        url, {"title": "Renamed", "change_reason": "Protocol v2 title"}, format="json"
+    )
+    assert response.status_code == 200, response.json()
+    assert response.json()["title"] == "Renamed"
+
+
+def test_the_edit_form_requires_a_reason(world, client):
+    client.force_login(world.crm)
+    url = reverse("trials:edit", args=[world.trial_a.pk])
+    data = {"protocol_number": "A-001", "title": "Renamed", "sponsor": world.sponsor_a.pk,
+            "phase": "II", "status": "planning", "target_enrollment": 100,
+            "safety_timezone": "UTC", "change_reason": ""}
+    response = client.post(url, data)
+    assert response.status_code == 200
+    assert "A reason for the change is required." in response.content.decode()
+    assert Trial.objects.get(pk=world.trial_a.pk).title == "Trial A"
+    response = client.post(url, {**data, "change_reason": "Sponsor renamed the study"})
+    assert response.status_code == 302
+    assert Trial.objects.get(pk=world.trial_a.pk).title == "Renamed"
+
+
+def test_history_keeps_who_when_old_new_and_reason(world, client):
+    trial_update(trial=world.trial_a, by=world.crm, reason="Target revised",
+                 target_enrollment=120)
+    client.force_login(world.sponsor)
+    response = client.get(reverse("dashboards:audit_trail", args=["trial", world.trial_a.pk]))
+    assert response.status_code == 200
+    entries = response.context["entries"]
+    assert [e["action"] for e in entries] == ["created", "changed"]
+    change = entries[-1]
+    assert change["who"] == world.crm.full_name
+    assert change["reason"] == "Target revised"
+    assert ("target enrollment", 100, 120) in change["changes"]
+    assert "Target revised" in response.content.decode()
+
+
+def test_the_audit_trail_csv_lists_each_change(world, client):
+    trial_update(trial=world.trial_a, by=world.crm, reason="Target revised",
+                 target_enrollment=120)
+    client.force_login(world.crm)
+    response = client.get(reverse("dashboards:audit_trail_csv", args=["trial", world.trial_a.pk]))
+    body = response.content.decode()
+    assert response["Content-Type"] == "text/csv"
+    assert "Target revised,target enrollment,100,120" in body
+
+
+@pytest.mark.parametrize("kind", ["trial", "site", "subject", "adverse-event"])
+def test_the_audit_trail_is_hidden_from_who_cannot_read_the_record(world, client, kind):
+    record = {"trial": world.trial_a, "site": world.site_a1, "subject": world.subject_a1,
+              "adverse-event": world.ae_a1}[kind]
+    client.force_login(world.outsider)
+    response = client.get(reverse("dashboards:audit_trail", args=[kind, record.pk]))
+    assert response.status_code == 404
+    client.force_login(world.sponsor)
+    response = client.get(reverse("dashboards:audit_trail", args=[kind, record.pk]))
+    assert response.status_code == 200
+
+
+def test_every_regulated_model_keeps_history():
+    names = {m._meta.label for m in history_models()}
+    assert {"trials.HistoricalTrial", "sites.HistoricalSite", "sites.HistoricalSubject",
+            "safety.HistoricalAdverseEvent", "staffing.HistoricalAssignment"} <= names
+
+
+@pytest.mark.parametrize("statement", [
+    "UPDATE {table} SET history_change_reason = 'tampered'",
+    "DELETE FROM {table}",
+])
+def test_history_rows_cannot_be_updated_or_deleted_on_postgres(world, postgres, statement):
+    for model in history_models():
+        table = connection.ops.quote_name(model._meta.db_table)
+        with pytest.raises(DatabaseError, match="append-only"), transaction.atomic(), \
+                connection.cursor() as cursor:
+            cursor.execute(statement.format(table=table))
+    assert world.trial_a.history.count() == 1
+
+
+def test_signatures_cannot_be_updated_on_postgres(world, postgres):
+    from safety.services import adverse_event_review
+    from tests.conftest import PASSWORD
+
+    adverse_event_review(event=world.ae_a1, by=world.monitor, password=PASSWORD,
+                         sponsor_causality="related", expectedness="unexpected")
+    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic(), \
+            connection.cursor() as cursor:
+        cursor.execute("UPDATE staffing_signature SET content_hash = 'forged'")
+
+
+def test_a_change_row_without_a_reason_is_rejected_by_postgres(world, postgres):
+    world.trial_a.title = "Sneaky"
+    with pytest.raises(DatabaseError, match="needs a reason"), transaction.atomic():
+        world.trial_a.save()
+    assert Trial.objects.get(pk=world.trial_a.pk).title == "Trial A"
