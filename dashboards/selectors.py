@@ -6,8 +6,12 @@ from django.db.models import Model, QuerySet
 
 from croportal.audit import field_changes
 from safety.selectors import adverse_events_visible_to, review_queue_for
-from sites.selectors import sites_changeable_by, sites_with_counts, subjects_visible_to
-from sites.selectors import sites_visible_to
+from sites.selectors import (
+    sites_changeable_by,
+    sites_visible_to,
+    sites_with_counts,
+    subjects_visible_to,
+)
 from staffing.models import Role, Signature
 from staffing.selectors import assignments_visible_to, roles_of
 from trials.selectors import trials_visible_to, trials_with_counts, trials_with_permission
@@ -47,9 +51,8 @@ def audit_record_for(*, user, kind: str, pk: int) -> Model | None:
 
 def audit_trail_of(record: Model) -> list[dict]:
     """Every history row of one record, oldest first, with field changes old → new."""
-    rows = list(
-        record.history.select_related("history_user").order_by("history_date", "history_id")
-    )
+    history = record.history  # type: ignore[attr-defined]
+    rows = list(history.select_related("history_user").order_by("history_date", "history_id"))
     entries, previous = [], None
     for row in rows:
         entries.append({

@@ -68,7 +68,9 @@ def _read_xlsx(path: Path) -> Iterator[dict]:
     try:
         workbook = load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:
-        raise ApplicationError(f"{path.name} is not a readable workbook: {exc}", field="file")
+        raise ApplicationError(
+            f"{path.name} is not a readable workbook: {exc}", field="file"
+        ) from None
     sheet = workbook[NCI_SHEET] if NCI_SHEET in workbook.sheetnames else workbook.active
     rows = sheet.iter_rows(values_only=True)
     header = [str(cell).strip() if cell is not None else "" for cell in next(rows)]

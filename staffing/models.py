@@ -142,7 +142,8 @@ class Signature(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.printed_name}, {self.get_meaning_display()}, {self.signed_at:%Y-%m-%d %H:%M} UTC"
+        meaning = self.get_meaning_display()
+        return f"{self.printed_name}, {meaning}, {self.signed_at:%Y-%m-%d %H:%M} UTC"
 
     def is_valid_for(self, obj) -> bool:
         """False once the signed record has changed after signing (the signature is void)."""

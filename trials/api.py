@@ -1,3 +1,5 @@
+from zoneinfo import available_timezones
+
 import django_filters
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, status, viewsets
@@ -14,7 +16,6 @@ from trials.selectors import (
     trials_with_counts,
     user_can_create_trials,
 )
-from zoneinfo import available_timezones
 
 TRIAL_FIELDS = (
     "id", "protocol_number", "title", "sponsor", "sponsor_name", "phase", "therapeutic_area",

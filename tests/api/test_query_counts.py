@@ -33,7 +33,8 @@ def grow(world, n: int) -> None:
         subject = subject_create(site=site, by=world.admin, number=f"S-{i}", status="enrolled")
         adverse_event_create(subject=subject, by=world.admin, verbatim_term="x", term=term,
                              onset_date=date(2026, 5, 1), severity_grade=3,
-                             seriousness_criteria=["death"], site_awareness_at=world.ae_a1.site_awareness_at,
+                             seriousness_criteria=["death"],
+                             site_awareness_at=world.ae_a1.site_awareness_at,
                              sponsor_awareness_at=world.ae_a1.sponsor_awareness_at)
 
 

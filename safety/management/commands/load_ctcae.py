@@ -8,7 +8,7 @@ from safety.services import ctcae_load
 
 
 class Command(BaseCommand):
-    help = "Load NCI's full CTCAE v5.0 file (CSV export or the XLSX workbook), grade definitions included."
+    help = "Load NCI's full CTCAE v5.0 file (CSV or XLSX), grade definitions included."
 
     def add_arguments(self, parser):
         parser.add_argument("path", type=Path)

@@ -1,6 +1,5 @@
 import random
-from datetime import date, datetime, time, timedelta
-from datetime import UTC
+from datetime import UTC, date, datetime, time, timedelta
 
 from django.conf import settings
 from django.contrib.auth.models import Permission
@@ -18,6 +17,8 @@ SCALES = {
     "small": {"trials": 3, "sites": 4, "subjects": 10},
     "large": {"trials": 12, "sites": 25, "subjects": 30},
 }
+AREAS = [("Endocrinology", "Type 2 diabetes"), ("Dermatology", "Plaque psoriasis"),
+         ("Oncology", "Non-small cell lung cancer")]
 COUNTRIES = [("US", "Boston"), ("DE", "Berlin"), ("FR", "Lyon"), ("ES", "Madrid"),
              ("GB", "Leeds"), ("PL", "Warsaw"), ("IT", "Milan"), ("CA", "Toronto")]
 DEMO_USERS = [
@@ -32,7 +33,7 @@ DEMO_USERS = [
 
 
 class Command(BaseCommand):
-    help = "Create deterministic demo data: a CRO, two sponsors, trials, sites, subjects, AEs, staff."
+    help = "Deterministic demo data: a CRO, two sponsors, trials, sites, subjects, AEs, staff."
 
     def add_arguments(self, parser):
         parser.add_argument("--scale", choices=sorted(SCALES), default="small")
@@ -48,7 +49,7 @@ class Command(BaseCommand):
 
     @transaction.atomic
     def _seed(self, scale: dict) -> None:
-        rng = random.Random(20261122)
+        rng = random.Random(20261122)  # noqa: S311 - demo data, reproducible on purpose
         orgs = {
             "cro": Organisation.objects.create(name="Meridian Clinical Research", kind="CRO"),
             "aurora": Organisation.objects.create(name="Aurora Therapeutics", kind="SPONSOR"),
@@ -70,16 +71,16 @@ class Command(BaseCommand):
 
     def _trial(self, rng, index, sponsor, users, sponsor_key, terms, scale) -> None:
         admin, crm = users["admin"], users["crm"]
+        product = f"{['AUR', 'BOR'][index % 3 == 2]}-{100 + index}"
+        area, indication = AREAS[index % 3]
         trial = trial_create(
             by=crm, protocol_number=f"{sponsor.name[:3].upper()}-{101 + index}",
-            title=f"A randomised, double-blind study of {['AUR', 'BOR'][index % 3 == 2]}-{100 + index}"
-                  f" in {['type 2 diabetes', 'plaque psoriasis', 'NSCLC'][index % 3]}",
+            title=f"A randomised, double-blind study of {product} in {indication.lower()}",
             sponsor=sponsor, phase=["II", "III", "I/II"][index % 3],
-            therapeutic_area=["Endocrinology", "Dermatology", "Oncology"][index % 3],
-            indication=["Type 2 diabetes", "Plaque psoriasis", "Non-small cell lung cancer"][index % 3],
+            therapeutic_area=area, indication=indication,
             status="enrolling", target_enrollment=scale["sites"] * scale["subjects"],
             ind_number=f"{120000 + index}", eu_ct_number=f"2025-50{index:04d}-12-00",
-            investigational_product=f"{['AUR', 'BOR'][index % 3 == 2]}-{100 + index}",
+            investigational_product=product,
         )
         assignment_start(user=users["monitor"], trial=trial, role=Role.MEDICAL_MONITOR, by=admin)
         assignment_start(user=users[f"sponsor_{sponsor_key[0]}"], trial=trial,
@@ -88,8 +89,10 @@ class Command(BaseCommand):
             country, city = COUNTRIES[(number + index) % len(COUNTRIES)]
             site = site_create(
                 trial=trial, by=crm, number=f"{number:03d}", country=country, city=city,
-                institution=f"{city} University Hospital", principal_investigator=f"Dr. PI {number}",
-                status="active" if number % 4 else "selected", target_enrollment=scale["subjects"],
+                institution=f"{city} University Hospital",
+                principal_investigator=f"Dr. PI {number}",
+                status="active" if number % 4 else "selected",
+                target_enrollment=scale["subjects"],
                 activated_on=date(2026, 3, 1) + timedelta(days=7 * number) if number % 4 else None,
             )
             if number <= 2:
@@ -101,12 +104,13 @@ class Command(BaseCommand):
         for n in range(1, count + 1):
             screened = date(2026, 4, 1) + timedelta(days=rng.randrange(0, 150))
             status = rng.choice(["enrolled"] * 6 + ["screening", "screen_failed", "completed"])
+            enrolled = status in {"enrolled", "completed"}
             subject = subject_create(
                 site=site, by=by, number=f"{site.number}-{n:03d}", status=status,
                 screened_on=screened,
-                enrolled_on=screened + timedelta(days=14) if status in {"enrolled", "completed"} else None,
+                enrolled_on=screened + timedelta(days=14) if enrolled else None,
             )
-            if status in {"enrolled", "completed"} and rng.random() < 0.4:
+            if enrolled and rng.random() < 0.4:
                 term = rng.choice(terms)
                 grade = int(rng.choice(term.grades))
                 aware = datetime.combine(screened + timedelta(days=30), time(9), tzinfo=UTC)
@@ -115,7 +119,8 @@ class Command(BaseCommand):
                     onset_date=aware.date() - timedelta(days=1), severity_grade=grade,
                     seriousness_criteria=["hospitalization"] if grade >= 3 else [],
                     investigator_causality=rng.choice(["related", "not_related"]),
-                    site_awareness_at=aware, sponsor_awareness_at=aware + timedelta(hours=rng.choice([3, 20, 30])),
+                    site_awareness_at=aware,
+                    sponsor_awareness_at=aware + timedelta(hours=rng.choice([3, 20, 30])),
                 )
 
     def _print_logins(self) -> None:
