@@ -11,7 +11,7 @@ from croportal.exceptions import ApplicationError
 from safety.ctcae import read_facts_file
 from safety.models import AdverseEvent, CtcaeTerm
 from safety.services import adverse_event_create
-from tests.conftest import api_as
+from tests.conftest import api_as, need_service
 
 NCI_CSV = Path(settings.BASE_DIR).parent / "shared" / "data" / "ctcae-v5" / "ctcae_v5_terms.csv"
 
@@ -29,8 +29,7 @@ def test_the_shipped_table_holds_facts_only_and_is_loaded_by_migrate(db):
 
 
 def test_load_ctcae_adds_nci_grade_definitions(db):
-    if not NCI_CSV.exists():
-        pytest.skip("NCI's full file is not beside the project")
+    need_service(NCI_CSV.exists(), "NCI's full CTCAE file is not in ../shared/data")
     call_command("load_ctcae", str(NCI_CSV))
     anemia = CtcaeTerm.objects.get(meddra_code="10002272")
     assert anemia.grade_definitions["5"] == "Death"
@@ -40,8 +39,7 @@ def test_load_ctcae_adds_nci_grade_definitions(db):
 
 def test_load_ctcae_reads_the_xlsx_workbook_too(db, tmp_path):
     xlsx = NCI_CSV.with_name("CTCAE_v5.0.xlsx")
-    if not xlsx.exists():
-        pytest.skip("NCI's workbook is not beside the project")
+    need_service(xlsx.exists(), "NCI's CTCAE workbook is not in ../shared/data")
     call_command("load_ctcae", str(xlsx))
     assert CtcaeTerm.objects.get(meddra_code="10002272").grade_definitions["1"].startswith(
         "Hemoglobin")
