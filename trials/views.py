@@ -20,10 +20,18 @@ def trial_list(request):
 @login_required
 def trial_detail(request, pk: int):
     trial = get_object_or_404(trials_with_counts(trials_visible_to(user=request.user)), pk=pk)
-    sites = sites_with_counts(sites_visible_to(user=request.user).filter(trial=trial))
+    sites = list(sites_with_counts(sites_visible_to(user=request.user).filter(trial=trial)))
     perms = trial_permissions_of(user=request.user, trial=trial)
+    chart = {
+        "labels": [site.number for site in sites],
+        "series": [
+            {"label": "Enrolled", "data": [site.enrolled_count for site in sites]},
+            {"label": "Target", "data": [site.target_enrollment for site in sites]},
+        ],
+    }
     return render(request, "trials/trial_detail.html", {
         "trial": trial, "sites": sites, "can_change": "change_trial" in perms,
+        "enrollment_chart": chart,
     })
 
 
