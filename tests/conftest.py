@@ -5,12 +5,15 @@ from datetime import UTC, date, datetime, timedelta
 from types import SimpleNamespace
 
 import pytest
+from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
 from django.utils import timezone
 from rest_framework.test import APIClient
 
+from safety.ctcae import read_facts_file
 from safety.models import CtcaeTerm
+from safety.services import ctcae_load
 from safety.services import adverse_event_create
 from sites.services import site_create, subject_create
 from staffing.models import Organisation, Role, User
@@ -93,6 +96,8 @@ def build_world() -> SimpleNamespace:
     w.subject_a2 = subject_create(site=w.site_a2, by=w.admin, number="102-001")
     w.subject_b1 = subject_create(site=w.site_b1, by=w.admin, number="201-001",
                                   status="enrolled", enrolled_on=date(2026, 5, 2))
+    if not CtcaeTerm.objects.exists():  # a transactional test's flush empties the dictionary
+        ctcae_load(rows=read_facts_file(settings.CTCAE_FACTS_FILE))
     term = CtcaeTerm.objects.get(term="Febrile neutropenia")
     aware = datetime(2026, 6, 1, 9, tzinfo=UTC)
     ae = {"verbatim_term": "neutropenic fever", "term": term, "onset_date": date(2026, 5, 31),
