@@ -5,7 +5,7 @@ from datetime import UTC, date, datetime, timedelta
 from types import SimpleNamespace
 
 import pytest
-from django.conf import settings
+from django.conf import settings as django_settings
 from django.core.cache import cache
 from django.db import connection
 from django.utils import timezone
@@ -13,8 +13,7 @@ from rest_framework.test import APIClient
 
 from safety.ctcae import read_facts_file
 from safety.models import CtcaeTerm
-from safety.services import ctcae_load
-from safety.services import adverse_event_create
+from safety.services import adverse_event_create, ctcae_load
 from sites.services import site_create, subject_create
 from staffing.models import Organisation, Role, User
 from staffing.services import assignment_start
@@ -97,7 +96,7 @@ def build_world() -> SimpleNamespace:
     w.subject_b1 = subject_create(site=w.site_b1, by=w.admin, number="201-001",
                                   status="enrolled", enrolled_on=date(2026, 5, 2))
     if not CtcaeTerm.objects.exists():  # a transactional test's flush empties the dictionary
-        ctcae_load(rows=read_facts_file(settings.CTCAE_FACTS_FILE))
+        ctcae_load(rows=read_facts_file(django_settings.CTCAE_FACTS_FILE))
     term = CtcaeTerm.objects.get(term="Febrile neutropenia")
     aware = datetime(2026, 6, 1, 9, tzinfo=UTC)
     ae = {"verbatim_term": "neutropenic fever", "term": term, "onset_date": date(2026, 5, 31),
