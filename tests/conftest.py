@@ -123,3 +123,20 @@ def api_as(user: User) -> APIClient:
     client = APIClient()
     client.force_authenticate(user)
     return client
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Run tests that commit (live server, real worker) after the rollback-only ones, as Django
+    does: their flush empties tables that data migrations filled. pytest-playwright re-sorts
+    after pytest-django, so the order is restored here, last."""
+
+    def commits(item: pytest.Item) -> bool:
+        marker = item.get_closest_marker("django_db")
+        fixtures = getattr(item, "fixturenames", ())
+        return bool(
+            (marker and marker.kwargs.get("transaction"))
+            or "transactional_db" in fixtures or "live_server" in fixtures
+        )
+
+    items.sort(key=commits)

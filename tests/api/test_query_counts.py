@@ -67,16 +67,16 @@ def test_home_pages_do_not_grow_with_rows(world, client, persona):
     assert large == small
 
 
-@pytest.mark.parametrize("page", ["trials:list", "trials:detail", "sites:detail"])
-def test_trial_and_site_pages_do_not_grow_with_rows(world, client, page):
+@pytest.mark.parametrize("page_name", ["trials:list", "trials:detail", "sites:detail"])
+def test_trial_and_site_pages_do_not_grow_with_rows(world, client, page_name):
     client.force_login(world.crm)
     args = {"trials:list": [], "trials:detail": [world.trial_a.pk],
-            "sites:detail": [world.site_a1.pk]}[page]
-    small = count(lambda: client.get(reverse(page, args=args)))
+            "sites:detail": [world.site_a1.pk]}[page_name]
+    small = count(lambda: client.get(reverse(page_name, args=args)))
     grow(world, 30)
     for n in range(30):
         subject_create(site=world.site_a1, by=world.admin, number=f"X-{n}")
         site_create(trial=world.trial_a, by=world.admin, number=f"9{n:02d}", institution="I",
                     country="IT")
-    large = count(lambda: client.get(reverse(page, args=args)))
+    large = count(lambda: client.get(reverse(page_name, args=args)))
     assert large == small

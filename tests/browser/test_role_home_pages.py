@@ -5,7 +5,9 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-pytestmark = pytest.mark.browser
+# transaction=True also makes pytest-django run these after the rollback-only tests: their
+# flush empties tables (the CTCAE dictionary) that a data migration filled.
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 SECTIONS = {
     "crm": ("home-crm", "My trials — portfolio"),

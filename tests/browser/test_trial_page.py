@@ -3,7 +3,9 @@
 import pytest
 from playwright.sync_api import expect
 
-pytestmark = pytest.mark.browser
+# transaction=True also makes pytest-django run these after the rollback-only tests: their
+# flush empties tables (the CTCAE dictionary) that a data migration filled.
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def test_the_enrollment_chart_renders_without_any_cdn(live_world, live_server, login):
