@@ -56,3 +56,15 @@ def test_a_good_login_lands_on_the_home_page(world, client):
                            follow=True)
     assert response.status_code == 200
     assert "My trials — portfolio" in response.content.decode()
+
+
+def test_the_token_endpoint_is_rate_limited(world, api, settings):
+    rate = settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]["auth_token"]
+    limit = int(rate.split("/")[0])
+    statuses = [
+        api.post("/api/v1/auth/token/", {"username": "nobody", "password": "x"},
+                 format="json").status_code
+        for _ in range(limit + 1)
+    ]
+    assert statuses[:limit] == [400] * limit
+    assert statuses[-1] == 429
