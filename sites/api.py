@@ -13,7 +13,7 @@ from sites.selectors import (
     sites_with_counts,
     subjects_visible_to,
 )
-from trials.selectors import trials_visible_to, trials_with_permission
+from trials.selectors import trials_with_permission
 
 SITE_FIELDS = (
     "id", "trial", "number", "institution", "country", "city", "principal_investigator",
@@ -128,5 +128,3 @@ class SubjectViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
     def get_queryset(self):
         return subjects_visible_to(user=self.request.user).order_by("pk")
 
-
-__all__ = ["SiteViewSet", "SubjectViewSet", "trials_visible_to"]
