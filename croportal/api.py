@@ -1,5 +1,7 @@
 """Shared API plumbing: pagination, the error handler, the object permission class."""
 
+import django_filters
+from django import forms
 from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import permissions, serializers
 from rest_framework.pagination import PageNumberPagination
@@ -54,3 +56,14 @@ class ChangeReasonMixin(serializers.Serializer):
                 {"change_reason": ["A reason for the change is required."]}
             )
         return attrs
+
+
+class IdFilter(django_filters.Filter):
+    """`?trial=3`: a whole number in the id range, else a 400 naming the parameter."""
+
+    field_class = forms.IntegerField
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("min_value", 0)
+        kwargs.setdefault("max_value", 2**63 - 1)
+        super().__init__(*args, **kwargs)

@@ -5,6 +5,7 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 
+from croportal.api import IdFilter
 from safety import services
 from safety.models import AdverseEvent, Causality, CtcaeTerm, Expectedness
 from safety.selectors import (
@@ -40,9 +41,9 @@ class ReviewSerializer(serializers.Serializer):
 
 
 class AdverseEventFilter(django_filters.FilterSet):
-    trial = django_filters.NumberFilter(field_name="subject__trial_id")
-    site = django_filters.NumberFilter(field_name="subject__site_id")
-    subject = django_filters.NumberFilter()
+    trial = IdFilter(field_name="subject__trial_id")
+    site = IdFilter(field_name="subject__site_id")
+    subject = IdFilter()
     review_status = django_filters.CharFilter()
     serious = django_filters.BooleanFilter(method="filter_serious")
 

@@ -4,7 +4,7 @@ from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 
-from croportal.api import CanChangeObject, ChangeReasonMixin
+from croportal.api import CanChangeObject, ChangeReasonMixin, IdFilter
 from sites import services
 from sites.models import Site, Subject
 from sites.selectors import (
@@ -42,14 +42,14 @@ class SiteSerializer(ChangeReasonMixin, serializers.ModelSerializer):
             self.fields["trial"].read_only = True
 
     def validate_country(self, value: str) -> str:
-        value = value.strip().upper()
-        if len(value) != 2 or not value.isalpha():
+        code = services.country_code(value)
+        if code is None:
             raise serializers.ValidationError("Use the ISO 3166-1 alpha-2 country code.")
-        return value
+        return code
 
 
 class SiteFilter(django_filters.FilterSet):
-    trial = django_filters.NumberFilter()
+    trial = IdFilter()
     status = django_filters.ChoiceFilter(choices=Site._meta.get_field("status").choices)
     country = django_filters.CharFilter()
 
@@ -108,8 +108,8 @@ class SubjectSerializer(serializers.ModelSerializer):
 
 
 class SubjectFilter(django_filters.FilterSet):
-    site = django_filters.NumberFilter()
-    trial = django_filters.NumberFilter()
+    site = IdFilter()
+    trial = IdFilter()
     status = django_filters.ChoiceFilter(choices=Subject._meta.get_field("status").choices)
 
     class Meta:

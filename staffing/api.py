@@ -10,7 +10,7 @@ from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
-from croportal.api import CanChangeObject
+from croportal.api import CanChangeObject, IdFilter
 from sites.models import Site
 from staffing import services
 from staffing.models import Assignment, User
@@ -99,8 +99,8 @@ class AssignmentEndSerializer(serializers.Serializer):
 
 
 class AssignmentFilter(django_filters.FilterSet):
-    trial = django_filters.NumberFilter()
-    user = django_filters.NumberFilter()
+    trial = IdFilter()
+    user = IdFilter()
     role = django_filters.CharFilter()
 
     class Meta:

@@ -6,7 +6,7 @@ from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 
-from croportal.api import CanChangeObject, ChangeReasonMixin
+from croportal.api import CanChangeObject, ChangeReasonMixin, IdFilter
 from staffing.models import Organisation
 from trials import services
 from trials.models import Trial
@@ -43,7 +43,7 @@ class TrialSerializer(ChangeReasonMixin, serializers.ModelSerializer):
 
 
 class TrialFilter(django_filters.FilterSet):
-    sponsor = django_filters.NumberFilter()
+    sponsor = IdFilter()
     status = django_filters.ChoiceFilter(choices=Trial._meta.get_field("status").choices)
     phase = django_filters.ChoiceFilter(choices=Trial._meta.get_field("phase").choices)
 
