@@ -1,3 +1,5 @@
+import re
+
 from django.db import transaction
 
 from croportal.audit import audited_save
@@ -12,12 +14,18 @@ SITE_EDITABLE_FIELDS = (
 )
 
 
+def country_code(value: str) -> str | None:
+    """An ISO 3166-1 alpha-2 code in capitals ('de' → 'DE'), or None if it is not one."""
+    code = (value or "").strip().upper()
+    return code if re.fullmatch(r"[A-Z]{2}", code) else None
+
+
 def _clean_country(fields: dict) -> None:
     if "country" in fields:
-        country = (fields["country"] or "").strip().upper()
-        if len(country) != 2 or not country.isalpha():
+        code = country_code(fields["country"])
+        if code is None:
             raise ApplicationError("Use the ISO 3166-1 alpha-2 country code.", field="country")
-        fields["country"] = country
+        fields["country"] = code
 
 
 @transaction.atomic

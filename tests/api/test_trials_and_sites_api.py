@@ -63,8 +63,10 @@ def test_bad_trial_input_is_a_400_naming_the_field_and_creates_nothing(world):
 def test_site_country_must_be_iso_alpha2_and_numbers_unique(world):
     client = api_as(world.crm)
     base = {"trial": world.trial_a.pk, "number": "103", "institution": "Delta"}
-    assert client.post("/api/v1/sites/", {**base, "country": "Germany"},
-                       format="json").status_code == 400
+    for country in ("Germany", "D1", "AÒ", "  "):
+        response = client.post("/api/v1/sites/", {**base, "country": country}, format="json")
+        assert response.status_code == 400, country
+        assert "country" in response.json()
     response = client.post("/api/v1/sites/", {**base, "number": "101", "country": "de"},
                            format="json")
     assert response.status_code == 400
