@@ -51,9 +51,7 @@ def test_outsider_sees_only_their_own_sponsors_trial(live_world, login):
     expect(page.locator("body")).not_to_contain_text("A-001")
 
 
-def test_wrong_password_shows_the_error_and_stays_on_the_login_page(
-    live_world, live_server, login
-):
+def test_wrong_password_shows_the_error_and_stays_on_the_login_page(live_world, live_server, login):
     page = login(live_world.crm.username, "not-the-right-password")
 
     expect(page.get_by_role("alert")).to_contain_text("did not match")
