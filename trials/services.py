@@ -3,6 +3,7 @@ from django.db import transaction
 from croportal.audit import audited_save
 from croportal.exceptions import ApplicationError
 from staffing.models import Organisation, Role, User
+from staffing.services import assignment_start
 from trials.models import Trial
 
 TRIAL_EDITABLE_FIELDS = (
@@ -20,8 +21,6 @@ def _check_sponsor(sponsor: Organisation) -> None:
 @transaction.atomic
 def trial_create(*, by: User, **fields) -> Trial:
     """Create a trial; its CRO creator becomes its CRM."""
-    from staffing.services import assignment_start
-
     _check_sponsor(fields["sponsor"])
     trial = Trial(**{k: v for k, v in fields.items() if k in TRIAL_EDITABLE_FIELDS})
     audited_save(trial, by=by, reason="Trial created")
