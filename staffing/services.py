@@ -107,7 +107,7 @@ def _sync_rows(table, model, user: User, wanted: dict[int, set[str]], object_ids
 
 
 def assignments_apply_dates(*, today: date | None = None) -> int:
-    """Daily: grant assignments that start today, revoke those that ended yesterday."""
+    """Grant assignments that have started and revoke those that have ended (run hourly)."""
     today = today or timezone.localdate()
     pairs = set(
         Assignment.objects.filter(start_date__gt=today - timedelta(days=2), start_date__lte=today)
