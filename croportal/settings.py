@@ -155,6 +155,18 @@ EMAIL_HOST_PASSWORD = _email.get("EMAIL_HOST_PASSWORD") or ""
 EMAIL_USE_TLS = _email.get("EMAIL_USE_TLS", False)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "CRO Portal <portal@localhost>")
 
+# Reminders engine (DESIGN §5): sweep cadence, delivery retries, digests, links in e-mails.
+PORTAL_BASE_URL = env_str("PORTAL_BASE_URL", "http://localhost:8000")
+REMINDER_SWEEP_SECONDS = env_int("REMINDER_SWEEP_SECONDS", 60, minimum=1)
+REMINDER_SWEEP_BATCH = env_int("REMINDER_SWEEP_BATCH", 500, minimum=1)
+REMINDER_MAX_ATTEMPTS = env_int("REMINDER_MAX_ATTEMPTS", 5, minimum=1)
+REMINDER_RETRY_BACKOFF_SECONDS = env_int("REMINDER_RETRY_BACKOFF_SECONDS", 60, minimum=0)
+REMINDER_REDISPATCH_AFTER_SECONDS = env_int("REMINDER_REDISPATCH_AFTER_SECONDS", 600, minimum=1)
+DIGEST_HOUR = env_int("DIGEST_HOUR", 7, minimum=0)
+if DIGEST_HOUR > 23:
+    raise ImproperlyConfigured("DIGEST_HOUR is an hour of the day, 0 to 23")
+GCP_TRAINING_VALIDITY_YEARS = env_int("GCP_TRAINING_VALIDITY_YEARS", 3, minimum=1)
+
 # Celery: Redis when REDIS_URL is set, otherwise Kombu's filesystem transport (no server).
 REDIS_URL = env_redis("REDIS_URL")
 if REDIS_URL:

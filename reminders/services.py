@@ -1,0 +1,489 @@
+"""Writes of the reminders engine: deadlines, the sweep's claims, deliveries, digests, feeds."""
+
+import hashlib
+import logging
+import secrets
+import uuid
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
+from django.core.mail import EmailMessage
+from django.db import IntegrityError, models, transaction
+from django.template.loader import render_to_string
+from django.utils import timezone
+
+from croportal.exceptions import ApplicationError
+from reminders.models import (
+    CalendarFeed,
+    Deadline,
+    Digest,
+    Notification,
+    NotificationPreference,
+    Reminder,
+    ReminderPolicy,
+)
+from reminders.policies import DEFAULT_POLICIES, MANUAL_KINDS, Kind, Policy, check_kind
+
+logger = logging.getLogger(__name__)
+
+
+# ------------------------------------------------------------------------------------ policies
+
+def policies() -> dict[str, Policy]:
+    """Every kind's policy: the defaults, overridden by administrators' rows (one query)."""
+    result = dict(DEFAULT_POLICIES)
+    for row in ReminderPolicy.objects.all():
+        result[row.kind] = row.as_policy()
+    return result
+
+
+def _schedule(deadline: Deadline, policy: Policy, now: datetime, *, fresh: bool) -> None:
+    """Set the owner's next reminder and the pending escalation on an open deadline."""
+    if fresh:
+        deadline.remind_at = policy.first(deadline.due_at, now)
+        escalation = policy.escalation_time(deadline.due_at)
+        deadline.escalated_at = None
+        deadline.escalate_at = escalation if deadline.escalation_user_id else None
+    deadline.next_reminder_at = _earliest(deadline.remind_at, deadline.escalate_at)
+
+
+def _earliest(*moments: datetime | None) -> datetime | None:
+    present = [m for m in moments if m is not None]
+    return min(present) if present else None
+
+
+# ----------------------------------------------------------------------------------- deadlines
+
+def _check_due(due_at: datetime) -> None:
+    if not isinstance(due_at, datetime) or timezone.is_naive(due_at):
+        raise ApplicationError("The due time needs a date, a time and a time zone.",
+                               field="due_at")
+
+
+@transaction.atomic
+def deadline_upsert(
+    *,
+    kind: str,
+    subject: models.Model,
+    owner,
+    due_at: datetime,
+    title: str,
+    trial=None,
+    escalation_user=None,
+    url: str = "",
+    key: str = "",
+    now: datetime | None = None,
+) -> Deadline:
+    """Open (or move, or reopen) the deadline of `kind` on `subject`. Called by domain services
+    whenever the record behind it changes; a due time in the past is fine (it is overdue)."""
+    check_kind(kind)
+    _check_due(due_at)
+    if not (title or "").strip():
+        raise ApplicationError("A deadline needs a title.", field="title")
+    now = now or timezone.now()
+    content_type = ContentType.objects.get_for_model(subject)
+    deadline = (
+        Deadline.objects.select_for_update()
+        .filter(kind=kind, content_type=content_type, object_id=subject.pk, key=key)
+        .first()
+    )
+    fields = {"owner": owner, "due_at": due_at, "title": title.strip()[:300], "trial": trial,
+              "escalation_user": escalation_user, "url": url}
+    if deadline is None:
+        deadline = Deadline(kind=kind, content_type=content_type, object_id=subject.pk, key=key,
+                            **fields)
+        _schedule(deadline, policies()[kind], now, fresh=True)
+        deadline.save()
+        return deadline
+    moved = (
+        deadline.state != Deadline.State.OPEN
+        or deadline.due_at != due_at
+        or deadline.owner_id != getattr(owner, "pk", owner)
+        or deadline.escalation_user_id != getattr(escalation_user, "pk", escalation_user)
+    )
+    for name, value in fields.items():
+        setattr(deadline, name, value)
+    if moved:
+        deadline.state, deadline.done_at = Deadline.State.OPEN, None
+        _schedule(deadline, policies()[kind], now, fresh=True)
+    deadline.save()
+    return deadline
+
+
+@transaction.atomic
+def deadline_close(
+    *, kind: str, subject: models.Model, key: str = "", state: str = Deadline.State.DONE,
+    now: datetime | None = None,
+) -> Deadline | None:
+    """Close the deadline of `kind` on `subject` (done, or cancelled); nothing more is sent.
+    Closing one that does not exist is a no-op (the record never needed it)."""
+    check_kind(kind)
+    deadline = (
+        Deadline.objects.select_for_update()
+        .filter(kind=kind, content_type=ContentType.objects.get_for_model(subject),
+                object_id=subject.pk, key=key)
+        .first()
+    )
+    if deadline is None:
+        return None
+    return _close(deadline, state=state, now=now)
+
+
+def _close(deadline: Deadline, *, state: str, now: datetime | None = None) -> Deadline:
+    if state not in (Deadline.State.DONE, Deadline.State.CANCELLED):
+        raise ApplicationError("A deadline closes as done or cancelled.", field="state")
+    if deadline.state != Deadline.State.OPEN:
+        return deadline
+    deadline.state = state
+    deadline.done_at = now or timezone.now()
+    deadline.remind_at = deadline.escalate_at = deadline.next_reminder_at = None
+    deadline.save(update_fields=["state", "done_at", "remind_at", "escalate_at",
+                                 "next_reminder_at", "updated_at"])
+    return deadline
+
+
+@transaction.atomic
+def deadline_create_manual(
+    *, by, kind: str, trial, owner, due_at: datetime, title: str, site=None,
+    escalation_user=None,
+) -> Deadline:
+    """A deadline a person sets by hand (a task, a planned visit, a report due) on a trial or
+    one of its sites. Permission is the caller's (the view) to check; the rules are here."""
+    check_kind(kind)
+    if kind not in MANUAL_KINDS:
+        allowed = ", ".join(sorted(MANUAL_KINDS))
+        raise ApplicationError(
+            f"Deadlines of kind {kind!r} are kept by the portal itself; by hand: {allowed}.",
+            field="kind")
+    if site is not None and site.trial_id != trial.pk:
+        raise ApplicationError("The site does not belong to this trial.", field="site")
+    subject = site or trial
+    url = (f"/sites/{site.pk}/" if site is not None else f"/trials/{trial.pk}/")
+    return deadline_upsert(
+        kind=kind, subject=subject, owner=owner, due_at=due_at, title=title, trial=trial,
+        escalation_user=escalation_user if escalation_user is not None else by,
+        url=url, key=f"manual-{uuid.uuid4().hex}",
+    )
+
+
+@transaction.atomic
+def deadline_complete(*, deadline: Deadline, by) -> Deadline:
+    """Mark a hand-made deadline done (the portal's own close when their records change)."""
+    if deadline.kind not in MANUAL_KINDS:
+        raise ApplicationError(
+            "This deadline closes by itself when its record is brought up to date.",
+            field="kind")
+    locked = Deadline.objects.select_for_update().get(pk=deadline.pk)
+    return _close(locked, state=Deadline.State.DONE)
+
+
+# ------------------------------------------------------------------------------------ the sweep
+
+def _stage_of(scheduled: datetime, due_at: datetime, policy: Policy) -> str:
+    if scheduled < due_at and scheduled not in policy.stage_times(due_at):
+        return Reminder.Stage.NEW  # sent at once because the deadline arrived in its window
+    if scheduled < due_at:
+        return Reminder.Stage.BEFORE_DUE
+    if scheduled == due_at:
+        return Reminder.Stage.AT_DUE
+    return Reminder.Stage.OVERDUE
+
+
+def reminders_claim(*, now: datetime | None = None, batch: int | None = None) -> list[int]:
+    """Claim up to `batch` due deadlines and write one Reminder per recipient per claim.
+
+    Each row is claimed with a conditional UPDATE (still open, `next_reminder_at` unchanged):
+    of two sweeps racing for a row only the one whose UPDATE changed it writes reminders. On
+    PostgreSQL, rows another sweep has locked are skipped rather than waited for."""
+    now = now or timezone.now()
+    batch = batch or settings.REMINDER_SWEEP_BATCH
+    known = policies()
+    created: list[Reminder] = []
+    with transaction.atomic():
+        due = Deadline.objects.filter(state=Deadline.State.OPEN, next_reminder_at__lte=now)
+        due = due.order_by("next_reminder_at")
+        if transaction.get_connection().features.has_select_for_update_skip_locked:
+            due = due.select_for_update(skip_locked=True, of=("self",))
+        rows = list(due.only("id", "kind", "due_at", "owner_id", "escalation_user_id",
+                             "remind_at", "escalate_at", "next_reminder_at",
+                             "last_reminded_at")[:batch])
+        for row in rows:
+            policy = known[row.kind]
+            owner_due = row.remind_at is not None and row.remind_at <= now
+            escalate = row.escalate_at is not None and row.escalate_at <= now
+            changes: dict = {"updated_at": now}
+            if owner_due:
+                changes["remind_at"] = remind_at = policy.next_after(row.due_at, now)
+                changes["last_reminded_at"] = now
+                changes["reminders_sent"] = models.F("reminders_sent") + 1
+            else:
+                remind_at = row.remind_at
+            if escalate:
+                changes["escalate_at"] = escalate_at = None
+                changes["escalated_at"] = now
+            else:
+                escalate_at = row.escalate_at
+            changes["next_reminder_at"] = _earliest(remind_at, escalate_at)
+            claimed = Deadline.objects.filter(
+                pk=row.pk, state=Deadline.State.OPEN, next_reminder_at=row.next_reminder_at
+            ).update(**changes)
+            if not claimed:
+                continue  # another sweep claimed it first: it sends, we do not
+            if owner_due:
+                created.append(Reminder(
+                    deadline_id=row.pk, recipient_id=row.owner_id,
+                    stage=_stage_of(row.remind_at, row.due_at, policy),
+                    scheduled_for=row.remind_at,
+                ))
+            if escalate:
+                created.append(Reminder(
+                    deadline_id=row.pk, recipient_id=row.escalation_user_id,
+                    stage=Reminder.Stage.ESCALATION, scheduled_for=row.escalate_at,
+                ))
+        Reminder.objects.bulk_create(created)
+    return [reminder.pk for reminder in created]
+
+
+def reminders_mark_dispatched(reminder_ids: list[int], *, now: datetime | None = None) -> None:
+    Reminder.objects.filter(pk__in=reminder_ids).update(dispatched_at=now or timezone.now())
+
+
+def reminders_stale(*, now: datetime | None = None, limit: int = 1000) -> list[int]:
+    """Pending reminders whose delivery message may never have reached the broker (it was
+    down, or the sweep died between commit and publish): due to be dispatched again. Delivery
+    is idempotent, so dispatching one twice is harmless."""
+    now = now or timezone.now()
+    cutoff = now - timedelta(seconds=settings.REMINDER_REDISPATCH_AFTER_SECONDS)
+    stale = Reminder.objects.filter(state=Reminder.State.PENDING).filter(
+        models.Q(dispatched_at__lte=cutoff)
+        | models.Q(dispatched_at__isnull=True, created_at__lte=cutoff)
+    )
+    return list(stale.order_by("dispatched_at").values_list("pk", flat=True)[:limit])
+
+
+# ---------------------------------------------------------------------------------- delivery
+
+def preference_of(user) -> NotificationPreference:
+    try:
+        return user.notification_preference
+    except NotificationPreference.DoesNotExist:
+        return NotificationPreference(user=user)
+
+
+def _local(moment: datetime, user) -> datetime:
+    try:
+        zone = ZoneInfo(user.timezone or "UTC")
+    except (ValueError, KeyError):
+        zone = ZoneInfo("UTC")
+    return moment.astimezone(zone)
+
+
+def reminder_message(reminder: Reminder) -> str:
+    deadline = reminder.deadline
+    due = _local(deadline.due_at, reminder.recipient).strftime("%d %b %Y %H:%M %Z")
+    if reminder.stage == Reminder.Stage.ESCALATION:
+        return f"Escalation: {deadline.owner.full_name}'s \u201c{deadline.title}\u201d " \
+               f"has been overdue since {due}."
+    label = {
+        Reminder.Stage.NEW: "New deadline",
+        Reminder.Stage.BEFORE_DUE: "Due soon",
+        Reminder.Stage.AT_DUE: "Due now",
+        Reminder.Stage.OVERDUE: "Overdue",
+    }[Reminder.Stage(reminder.stage)]
+    return f"{label}: \u201c{deadline.title}\u201d, due {due}."
+
+
+def absolute_url(path: str) -> str:
+    if not path:
+        return settings.PORTAL_BASE_URL.rstrip("/") + "/deadlines/"
+    if path.startswith(("http://", "https://")):
+        return path
+    return settings.PORTAL_BASE_URL.rstrip("/") + "/" + path.lstrip("/")
+
+
+def reminder_deliver(reminder_id: int) -> str:
+    """Deliver one reminder: the in-app notification, then the e-mail. Safe to run again and
+    concurrently for the same reminder (a redelivered or duplicated message): the reminder row
+    is locked while it is worked on and each effect happens once. Raises on an e-mail failure
+    so that the task retries; the notification already written stays."""
+    with transaction.atomic():
+        reminder = (
+            Reminder.objects.select_for_update(of=("self",))
+            .select_related("deadline", "recipient", "deadline__owner")
+            .filter(pk=reminder_id).first()
+        )
+        if reminder is None or reminder.state != Reminder.State.PENDING:
+            return "gone" if reminder is None else reminder.state
+        now = timezone.now()
+        reminder.attempts += 1
+        deadline = reminder.deadline
+        if deadline.state != Deadline.State.OPEN:  # closed since the claim: nothing to say
+            reminder.state, reminder.finished_at = Reminder.State.SKIPPED, now
+            reminder.save(update_fields=["state", "finished_at", "attempts"])
+            return reminder.state
+        message = reminder_message(reminder)
+        if reminder.notified_at is None:
+            Notification.objects.create(
+                user=reminder.recipient, kind=deadline.kind, message=message[:500],
+                url=deadline.url or "/deadlines/", deadline=deadline, reminder=reminder,
+            )
+            reminder.notified_at = now
+        reminder.save(update_fields=["attempts", "notified_at"])
+    with transaction.atomic():
+        # Locked again while mailing: a concurrent duplicate waits here and then finds it sent.
+        reminder = (
+            Reminder.objects.select_for_update(of=("self",))
+            .select_related("deadline", "recipient", "deadline__owner").get(pk=reminder_id)
+        )
+        if reminder.state != Reminder.State.PENDING:
+            return reminder.state
+        recipient = reminder.recipient
+        wants = preference_of(recipient).wants_email_for(reminder.deadline.kind)
+        if wants and recipient.email and reminder.emailed_at is None:
+            _send_reminder_email(reminder, message)
+            reminder.emailed_at = timezone.now()
+        reminder.state, reminder.finished_at = Reminder.State.SENT, timezone.now()
+        reminder.last_error = ""
+        reminder.save(update_fields=["state", "finished_at", "emailed_at", "last_error"])
+        return reminder.state
+
+
+def _send_reminder_email(reminder: Reminder, message: str) -> None:
+    deadline = reminder.deadline
+    context = {"reminder": reminder, "deadline": deadline, "message": message,
+               "link": absolute_url(deadline.url), "recipient": reminder.recipient,
+               "due_local": _local(deadline.due_at, reminder.recipient)}
+    body = render_to_string("reminders/email/reminder.txt", context)
+    subject = f"[CRO Portal] {message}"[:200]
+    EmailMessage(subject=subject, body=body, to=[reminder.recipient.email]).send()
+
+
+def reminder_record_error(reminder_id: int, error: str) -> None:
+    Reminder.objects.filter(pk=reminder_id, state=Reminder.State.PENDING).update(
+        last_error=error[:2000])
+
+
+@transaction.atomic
+def reminder_fail(reminder_id: int, error: str) -> None:
+    """Give up on a reminder whose delivery kept failing: mark it failed and flag its deadline.
+    The deadline's schedule already moved on at the claim, so nothing waits behind it."""
+    now = timezone.now()
+    updated = Reminder.objects.filter(pk=reminder_id, state=Reminder.State.PENDING).update(
+        state=Reminder.State.FAILED, last_error=error[:2000], finished_at=now)
+    if updated:
+        Deadline.objects.filter(reminders__pk=reminder_id).update(delivery_failed_at=now)
+        logger.error("reminder %s failed for good: %s", reminder_id, error)
+
+
+# ------------------------------------------------------------------------------ notifications
+
+def notification_mark_read(*, notification: Notification, now: datetime | None = None) -> None:
+    Notification.objects.filter(pk=notification.pk, read_at__isnull=True).update(
+        read_at=now or timezone.now())
+
+
+def notifications_mark_all_read(*, user) -> int:
+    return Notification.objects.filter(user=user, read_at__isnull=True).update(
+        read_at=timezone.now())
+
+
+@transaction.atomic
+def preferences_update(*, user, email_enabled: bool, digest_only: bool, daily_digest: bool,
+                       muted_kinds: list[str]) -> NotificationPreference:
+    for kind in muted_kinds:
+        check_kind(kind)
+    preference, _ = NotificationPreference.objects.select_for_update().get_or_create(user=user)
+    preference.email_enabled = email_enabled
+    preference.digest_only = digest_only
+    preference.daily_digest = daily_digest
+    preference.muted_kinds = sorted(set(muted_kinds))
+    preference.save()
+    return preference
+
+
+# ------------------------------------------------------------------------------------ digests
+
+def _local_today(user, now: datetime) -> tuple[date, int]:
+    local = _local(now, user)
+    return local.date(), local.hour
+
+
+def digest_send(*, user, now: datetime | None = None) -> Digest | None:
+    """Send `user` today's digest (their local date) unless it went already. The Digest row is
+    the claim: its unique (user, day) lets one run in, and it commits only with the e-mail."""
+    now = now or timezone.now()
+    day, hour = _local_today(user, now)
+    if hour < settings.DIGEST_HOUR:
+        return None
+    preference = preference_of(user)
+    if not preference.daily_digest or not user.email or not user.is_active:
+        return None
+    from reminders.selectors import digest_contents
+
+    contents = digest_contents(user=user, now=now)
+    try:
+        with transaction.atomic():
+            digest = Digest.objects.create(user=user, day=day,
+                                           deadline_count=len(contents["deadlines"]))
+            if contents["deadlines"] or contents["notifications"]:
+                body = render_to_string("reminders/email/digest.txt", {
+                    **contents, "user": user, "day": day,
+                    "link": absolute_url("/deadlines/"),
+                })
+                subject = (f"[CRO Portal] Your deadlines for {day:%d %b %Y}: "
+                           f"{contents['overdue_count']} overdue, "
+                           f"{len(contents['deadlines']) - contents['overdue_count']} coming up")
+                EmailMessage(subject=subject, body=body, to=[user.email]).send()
+                digest.emailed = True
+                digest.save(update_fields=["emailed"])
+    except IntegrityError:
+        return None  # today's digest was claimed by another run
+    return digest
+
+
+def digests_send(*, now: datetime | None = None) -> int:
+    """Every active person whose local digest hour has come and who has had none today."""
+    from staffing.models import User
+
+    now = now or timezone.now()
+    sent = 0
+    users = User.objects.filter(is_active=True).exclude(email="").select_related(
+        "notification_preference")
+    already = set(Digest.objects.filter(day__gte=(now - timedelta(days=1)).date())
+                  .values_list("user_id", "day"))
+    for user in users:
+        day, _ = _local_today(user, now)
+        if (user.pk, day) in already:
+            continue
+        try:
+            if digest_send(user=user, now=now):
+                sent += 1
+        except Exception:  # one person's mail failure must not stop everyone's digest
+            logger.exception("digest for user %s failed; it is tried again next run", user.pk)
+    return sent
+
+
+# ------------------------------------------------------------------------------ calendar feed
+
+def calendar_secret_hash(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+@transaction.atomic
+def calendar_feed_regenerate(*, user) -> str:
+    """A new secret for the user's calendar URL; the old URL stops working at once."""
+    secret = secrets.token_urlsafe(32)
+    CalendarFeed.objects.update_or_create(
+        user=user, defaults={"secret_hash": calendar_secret_hash(secret)})
+    return secret
+
+
+@transaction.atomic
+def calendar_feed_revoke(*, user) -> None:
+    CalendarFeed.objects.filter(user=user).delete()
+
+
+def manual_kind_choices() -> list[tuple[str, str]]:
+    return [(k.value, k.label) for k in Kind if k in MANUAL_KINDS]

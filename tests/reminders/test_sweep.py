@@ -1,0 +1,122 @@
+"""The sweep and delivery services: stages, claims, idempotent delivery, closing, preferences."""
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from django.core import mail
+from django.utils import timezone
+
+from croportal.exceptions import ApplicationError
+from reminders import services
+from reminders.models import Deadline, Notification, Reminder
+from reminders.policies import DEFAULT_POLICIES, Kind
+
+NOW = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
+
+
+def task_for(w, *, due_at, owner=None, key="k", kind=Kind.TASK, escalation_user=None):
+    return services.deadline_upsert(
+        kind=kind, subject=w.trial_a, owner=owner or w.cra, due_at=due_at,
+        title="Collect the signed CV", trial=w.trial_a, key=key,
+        escalation_user=escalation_user, url=f"/trials/{w.trial_a.pk}/", now=NOW,
+    )
+
+
+def sweep(now):
+    ids = services.reminders_claim(now=now)
+    for reminder_id in ids:
+        services.reminder_deliver(reminder_id)
+    return ids
+
+
+def test_policy_stages_follow_the_due_time():
+    policy = DEFAULT_POLICIES[Kind.TASK]  # 1 day before, at due, daily overdue
+    due = NOW + timedelta(days=3)
+    assert policy.first(due, NOW) == due - timedelta(days=1)
+    assert policy.next_after(due, due - timedelta(days=1)) == due
+    assert policy.next_after(due, due) == due + timedelta(days=1)
+    assert policy.next_after(due, due + timedelta(days=2, hours=1)) == due + timedelta(days=3)
+    # Already inside the window (or overdue): the owner hears at once.
+    assert policy.first(NOW + timedelta(hours=2), NOW) == NOW
+    assert policy.first(NOW - timedelta(days=5), NOW) == NOW
+
+
+def test_a_deadline_walks_through_its_stages_once_each(world):
+    w = world
+    due = NOW + timedelta(days=3)
+    deadline = task_for(w, due_at=due, escalation_user=w.crm)
+    assert deadline.next_reminder_at == due - timedelta(days=1)
+    assert sweep(NOW) == []  # nothing due yet
+    stages = []
+    for moment in (due - timedelta(days=1), due, due + timedelta(days=1),
+                   due + timedelta(days=2)):
+        sweep(moment)
+        sweep(moment)  # a second sweep at the same moment finds nothing more
+        stages.append(sorted(Reminder.objects.filter(scheduled_for=moment)
+                             .values_list("stage", flat=True)))
+    assert stages == [["before_due"], ["at_due"], ["overdue"], ["escalation", "overdue"]]
+    notes = Notification.objects.filter(deadline=deadline)
+    assert notes.filter(user=w.cra).count() == 4
+    assert notes.filter(user=w.crm).count() == 1
+    assert "Escalation" in notes.get(user=w.crm).message
+
+
+def test_a_past_due_deadline_is_accepted_and_reminded_at_once(world):
+    deadline = task_for(world, due_at=NOW - timedelta(days=2))
+    assert deadline.state == "open"
+    assert deadline.next_reminder_at == NOW
+    sweep(NOW)
+    assert Reminder.objects.get(deadline=deadline).stage == "overdue"
+
+
+def test_unknown_kind_is_refused_with_the_field(world):
+    with pytest.raises(ApplicationError) as refused:
+        task_for(world, due_at=NOW, kind="coffee")
+    assert refused.value.field == "kind"
+    assert "coffee" in refused.value.message
+    assert not Deadline.objects.exists()
+
+
+def test_delivery_is_idempotent_and_mails_once(world):
+    world.cra.email = "cra@example.org"
+    world.cra.save()
+    task_for(world, due_at=NOW)
+    [reminder_id] = services.reminders_claim(now=NOW)
+    for _ in range(3):  # redelivered messages
+        services.reminder_deliver(reminder_id)
+    assert Notification.objects.filter(reminder_id=reminder_id).count() == 1
+    assert len(mail.outbox) == 1
+    assert "Collect the signed CV" in mail.outbox[0].subject
+
+
+def test_closing_stops_reminders_and_skips_pending_ones(world):
+    deadline = task_for(world, due_at=NOW)
+    [reminder_id] = services.reminders_claim(now=NOW)
+    services.deadline_close(kind=Kind.TASK, subject=world.trial_a, key="k")
+    assert services.reminder_deliver(reminder_id) == "skipped"
+    assert not Notification.objects.exists()
+    deadline.refresh_from_db()
+    assert deadline.next_reminder_at is None
+    assert services.reminders_claim(now=NOW + timedelta(days=30)) == []
+
+
+def test_moving_the_due_time_reschedules(world):
+    deadline = task_for(world, due_at=NOW + timedelta(days=10))
+    moved = task_for(world, due_at=NOW + timedelta(days=20))
+    assert moved.pk == deadline.pk
+    assert moved.next_reminder_at == NOW + timedelta(days=19)
+
+
+def test_preferences_mute_email_but_not_the_bell(world):
+    world.cra.email = "cra@example.org"
+    world.cra.save()
+    services.preferences_update(user=world.cra, email_enabled=True, digest_only=False,
+                                daily_digest=True, muted_kinds=[Kind.TASK])
+    task_for(world, due_at=NOW)
+    sweep(NOW)
+    assert Notification.objects.filter(user=world.cra).count() == 1
+    assert mail.outbox == []
+
+
+def test_now_is_aware():
+    assert timezone.is_aware(NOW)
