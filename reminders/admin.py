@@ -33,7 +33,8 @@ class NotificationAdmin(ReadOnlyAdmin):
 class ReminderPolicyForm(forms.ModelForm):
     class Meta:
         model = ReminderPolicy
-        fields = "__all__"
+        fields = ("kind", "before_hours", "remind_at_due", "overdue_every_hours",
+                  "escalate_after_hours")
 
     def clean_before_hours(self):
         value = self.cleaned_data["before_hours"]
