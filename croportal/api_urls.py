@@ -1,9 +1,10 @@
 from django.urls import include, path
 from rest_framework.routers import DefaultRouter
 
+from reminders.api import DeadlineViewSet, NotificationViewSet
 from safety.api import AdverseEventViewSet, CtcaeTermViewSet
 from sites.api import SiteViewSet, SubjectViewSet
-from staffing.api import AssignmentViewSet, AuthTokenView, MeView
+from staffing.api import AssignmentViewSet, AuthTokenView, MeView, TrainingRecordViewSet
 from trials.api import TrialViewSet
 
 router = DefaultRouter()
@@ -14,6 +15,9 @@ router.register("subjects", SubjectViewSet, basename="subject")
 router.register("assignments", AssignmentViewSet, basename="assignment")
 router.register("adverse-events", AdverseEventViewSet, basename="adverse-event")
 router.register("ctcae-terms", CtcaeTermViewSet, basename="ctcae-term")
+router.register("training-records", TrainingRecordViewSet, basename="training-record")
+router.register("deadlines", DeadlineViewSet, basename="deadline")
+router.register("notifications", NotificationViewSet, basename="notification")
 
 app_name = "api"
 urlpatterns = [

@@ -10,6 +10,8 @@ urlpatterns = [
     path("trials/", include("trials.urls")),
     path("sites/", include("sites.urls")),
     path("safety/", include("safety.urls")),
+    path("staff/", include("staffing.urls")),
+    path("", include("reminders.urls")),
     path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True),
          name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),

@@ -1,3 +1,4 @@
+from reminders.selectors import unread_count
 from staffing.models import Role
 from staffing.selectors import roles_of
 
@@ -15,4 +16,5 @@ def navigation(request) -> dict:
         "nav_is_monitor": Role.MEDICAL_MONITOR in roles or user.is_superuser,
         "nav_is_sponsor": Role.SPONSOR_VIEWER in roles,
         "nav_is_admin": user.is_staff,
+        "nav_unread": unread_count(user=user),
     }

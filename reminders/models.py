@@ -36,6 +36,9 @@ class Deadline(TimeStampedModel):
     due_at = models.DateTimeField()
     state = models.CharField(max_length=10, choices=State.choices, default=State.OPEN)
     done_at = models.DateTimeField(null=True, blank=True)
+    closed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                  on_delete=models.PROTECT, related_name="+",
+                                  help_text="Who marked it done by hand (else the portal).")
     # The sweep's schedule: the owner's next reminder, the pending escalation, and the earlier
     # of the two (what the partial index orders by). Null when nothing is left to send.
     remind_at = models.DateTimeField(null=True, blank=True)

@@ -84,3 +84,23 @@ def digest_contents(*, user, now: datetime) -> dict:
     )
     overdue = sum(1 for d in deadlines if d.overdue)
     return {"deadlines": deadlines, "notifications": notifications, "overdue_count": overdue}
+
+
+def deadline_creation_refusal(*, by, trial, owner, escalation_user=None) -> tuple[str, str] | None:
+    """Why `by` may not set this hand-made deadline, as (field, message); None when they may.
+    Anyone of the CRO on the trial sets their own; its CRM sets them for the trial's people."""
+    from trials.selectors import trial_has_permission
+
+    if by.is_sponsor_user or not trial_has_permission(user=by, trial=trial,
+                                                      codename="view_trial"):
+        return ("trial", "You cannot set deadlines on this trial.")
+    if owner.pk != by.pk and not trial_has_permission(user=by, trial=trial,
+                                                      codename="manage_staff"):
+        return ("owner", "Only the trial's CRM sets deadlines for other people.")
+    for field, person in (("owner", owner), ("escalation_user", escalation_user)):
+        if person is None:
+            continue
+        if person.is_sponsor_user or not trial_has_permission(user=person, trial=trial,
+                                                              codename="view_trial"):
+            return (field, f"{person.full_name} does not work on this trial.")
+    return None

@@ -131,15 +131,17 @@ def deadline_close(
     return _close(deadline, state=state, now=now)
 
 
-def _close(deadline: Deadline, *, state: str, now: datetime | None = None) -> Deadline:
+def _close(deadline: Deadline, *, state: str, now: datetime | None = None,
+           by=None) -> Deadline:
     if state not in (Deadline.State.DONE, Deadline.State.CANCELLED):
         raise ApplicationError("A deadline closes as done or cancelled.", field="state")
     if deadline.state != Deadline.State.OPEN:
         return deadline
     deadline.state = state
     deadline.done_at = now or timezone.now()
+    deadline.closed_by = by
     deadline.remind_at = deadline.escalate_at = deadline.next_reminder_at = None
-    deadline.save(update_fields=["state", "done_at", "remind_at", "escalate_at",
+    deadline.save(update_fields=["state", "done_at", "closed_by", "remind_at", "escalate_at",
                                  "next_reminder_at", "updated_at"])
     return deadline
 
@@ -176,7 +178,7 @@ def deadline_complete(*, deadline: Deadline, by) -> Deadline:
             "This deadline closes by itself when its record is brought up to date.",
             field="kind")
     locked = Deadline.objects.select_for_update().get(pk=deadline.pk)
-    return _close(locked, state=Deadline.State.DONE)
+    return _close(locked, state=Deadline.State.DONE, by=by)
 
 
 # ------------------------------------------------------------------------------------ the sweep
@@ -191,6 +193,19 @@ def _stage_of(scheduled: datetime, due_at: datetime, policy: Policy) -> str:
     return Reminder.Stage.OVERDUE
 
 
+def due_deadlines(now: datetime, *, batch: int | None = None) -> models.QuerySet[Deadline]:
+    """The sweep's select: the first `batch` open deadlines whose next reminder is due, in the
+    order they fell due, locked (skipping rows another sweep holds, where the database can).
+    Served by the partial index `deadline_sweep`; evaluate it inside a transaction."""
+    batch = batch or settings.REMINDER_SWEEP_BATCH
+    due = Deadline.objects.filter(state=Deadline.State.OPEN, next_reminder_at__lte=now)
+    due = due.order_by("next_reminder_at")
+    if transaction.get_connection().features.has_select_for_update_skip_locked:
+        due = due.select_for_update(skip_locked=True, of=("self",))
+    return due.only("id", "kind", "due_at", "owner_id", "escalation_user_id", "remind_at",
+                    "escalate_at", "next_reminder_at", "last_reminded_at")[:batch]
+
+
 def reminders_claim(*, now: datetime | None = None, batch: int | None = None) -> list[int]:
     """Claim up to `batch` due deadlines and write one Reminder per recipient per claim.
 
@@ -202,13 +217,7 @@ def reminders_claim(*, now: datetime | None = None, batch: int | None = None) ->
     known = policies()
     created: list[Reminder] = []
     with transaction.atomic():
-        due = Deadline.objects.filter(state=Deadline.State.OPEN, next_reminder_at__lte=now)
-        due = due.order_by("next_reminder_at")
-        if transaction.get_connection().features.has_select_for_update_skip_locked:
-            due = due.select_for_update(skip_locked=True, of=("self",))
-        rows = list(due.only("id", "kind", "due_at", "owner_id", "escalation_user_id",
-                             "remind_at", "escalate_at", "next_reminder_at",
-                             "last_reminded_at")[:batch])
+        rows = list(due_deadlines(now, batch=batch))
         for row in rows:
             policy = known[row.kind]
             owner_due = row.remind_at is not None and row.remind_at <= now
@@ -231,13 +240,13 @@ def reminders_claim(*, now: datetime | None = None, batch: int | None = None) ->
             ).update(**changes)
             if not claimed:
                 continue  # another sweep claimed it first: it sends, we do not
-            if owner_due:
+            if owner_due and row.remind_at is not None:
                 created.append(Reminder(
                     deadline_id=row.pk, recipient_id=row.owner_id,
                     stage=_stage_of(row.remind_at, row.due_at, policy),
                     scheduled_for=row.remind_at,
                 ))
-            if escalate:
+            if escalate and row.escalate_at is not None and row.escalation_user_id is not None:
                 created.append(Reminder(
                     deadline_id=row.pk, recipient_id=row.escalation_user_id,
                     stage=Reminder.Stage.ESCALATION, scheduled_for=row.escalate_at,
@@ -341,7 +350,7 @@ def reminder_deliver(reminder_id: int) -> str:
             return reminder.state
         recipient = reminder.recipient
         wants = preference_of(recipient).wants_email_for(reminder.deadline.kind)
-        if wants and recipient.email and reminder.emailed_at is None:
+        if wants and recipient.is_active and recipient.email and reminder.emailed_at is None:
             _send_reminder_email(reminder, message)
             reminder.emailed_at = timezone.now()
         reminder.state, reminder.finished_at = Reminder.State.SENT, timezone.now()
@@ -360,9 +369,11 @@ def _send_reminder_email(reminder: Reminder, message: str) -> None:
     EmailMessage(subject=subject, body=body, to=[reminder.recipient.email]).send()
 
 
-def reminder_record_error(reminder_id: int, error: str) -> None:
+def reminder_record_error(reminder_id: int, error: str, *, retry_at: datetime) -> None:
+    """Note a failed attempt and when the retry is due: `dispatched_at` moves to the retry
+    time, so the stale re-dispatch does not start a second chain while this one waits."""
     Reminder.objects.filter(pk=reminder_id, state=Reminder.State.PENDING).update(
-        last_error=error[:2000])
+        last_error=error[:2000], dispatched_at=retry_at)
 
 
 @transaction.atomic

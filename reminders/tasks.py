@@ -2,10 +2,12 @@
 
 import logging
 import time
+from datetime import timedelta
 
 from celery import shared_task
 from django.conf import settings
 from django.db import OperationalError
+from django.utils import timezone
 
 from reminders import services
 
@@ -58,9 +60,12 @@ def reminder_deliver(self, reminder_id: int) -> str:
         if attempt >= settings.REMINDER_MAX_ATTEMPTS:
             services.reminder_fail(reminder_id, detail)
             return "failed"
-        services.reminder_record_error(reminder_id, detail)
-        logger.warning("reminder %s delivery failed (%s); retrying", reminder_id, detail)
-        raise self.retry(countdown=_backoff(self.request.retries)) from None
+        countdown = _backoff(self.request.retries)
+        services.reminder_record_error(
+            reminder_id, detail, retry_at=timezone.now() + timedelta(seconds=countdown))
+        logger.warning("reminder %s delivery failed (%s); retrying in %s s", reminder_id,
+                       detail, countdown)
+        raise self.retry(countdown=countdown) from None
 
 
 def _backoff(retries: int) -> float:

@@ -10,11 +10,17 @@ from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
-from croportal.api import CanChangeObject, IdFilter
+from croportal.api import CanChangeObject, ChangeReasonMixin, IdFilter
 from sites.models import Site
 from staffing import services
-from staffing.models import Assignment, User
-from staffing.selectors import active_assignments_of, assignments_visible_to
+from staffing.models import Assignment, TrainingRecord, User
+from staffing.selectors import (
+    active_assignments_of,
+    assignments_visible_to,
+    training_can_change,
+    training_people_for,
+    training_records_visible_to,
+)
 from trials.selectors import trial_has_permission, trials_with_permission
 
 
@@ -144,3 +150,63 @@ class AssignmentViewSet(
             reason=serializer.validated_data["change_reason"],
         )
         return Response(self.get_serializer(assignment).data)
+
+
+class TrainingRecordSerializer(ChangeReasonMixin, serializers.ModelSerializer):
+    user = serializers.PrimaryKeyRelatedField(queryset=User.objects.none())
+
+    class Meta:
+        model = TrainingRecord
+        fields = ("id", "user", "kind", "title", "completed_on", "expires_on", "change_reason")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        request = self.context.get("request")
+        if request is not None:
+            # Writable FK limited to the people whose training the caller may record.
+            self.fields["user"].queryset = training_people_for(user=request.user)
+        if self.instance is not None and not isinstance(self.instance, list | tuple):
+            self.fields["user"].read_only = True
+
+
+class TrainingRecordFilter(django_filters.FilterSet):
+    user = IdFilter()
+    kind = django_filters.ChoiceFilter(choices=TrainingRecord.Kind.choices)
+
+    class Meta:
+        model = TrainingRecord
+        fields = ("user", "kind")
+
+
+@extend_schema_view(retrieve=extend_schema(responses={200: TrainingRecordSerializer, 404: None}))
+class TrainingRecordViewSet(
+    mixins.ListModelMixin, mixins.CreateModelMixin, mixins.RetrieveModelMixin,
+    mixins.UpdateModelMixin, viewsets.GenericViewSet,
+):
+    queryset = TrainingRecord.objects.none()
+    serializer_class = TrainingRecordSerializer
+    permission_classes = [CanChangeObject]
+    filterset_class = TrainingRecordFilter
+
+    def get_queryset(self):
+        return training_records_visible_to(user=self.request.user).order_by("pk")
+
+    def can_change(self, user, record: TrainingRecord) -> bool:
+        return training_can_change(user=user, person=record.user)
+
+    def create(self, request, *args, **kwargs):
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        data.pop("change_reason", None)
+        record = services.training_record_create(by=request.user, **data)
+        return Response(self.get_serializer(record).data, status=status.HTTP_201_CREATED)
+
+    def update(self, request, *args, **kwargs):
+        record = self.get_object()
+        serializer = self.get_serializer(record, data=request.data, partial=kwargs.get("partial"))
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        reason = data.pop("change_reason")
+        services.training_record_update(record=record, by=request.user, reason=reason, **data)
+        return Response(self.get_serializer(record).data)

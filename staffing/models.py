@@ -37,6 +37,15 @@ class User(AbstractUser):
         Organisation, null=True, blank=True, on_delete=models.PROTECT, related_name="members"
     )
     timezone = models.CharField(max_length=64, default="UTC")
+    # FTE the person can give across all assignments (the workload page compares allocations).
+    capacity = models.DecimalField(max_digits=3, decimal_places=2, default=1)
+
+    class Meta(AbstractUser.Meta):
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(capacity__gt=0) & Q(capacity__lte=1), name="user_capacity_fraction"
+            ),
+        ]
 
     @property
     def full_name(self) -> str:
@@ -104,6 +113,52 @@ class Assignment(TimeStampedModel):
 
     def is_active_on(self, day: date) -> bool:
         return self.start_date <= day and (self.end_date is None or self.end_date >= day)
+
+
+class TrainingRecord(TimeStampedModel):
+    """A completed training (ICH E6(R2) 2.8: staff qualified by training) and when it lapses."""
+
+    class Kind(models.TextChoices):
+        GCP = "gcp", "GCP"
+        PROTOCOL = "protocol", "Protocol"
+        IATA = "iata", "IATA dangerous goods"
+        OTHER = "other", "Other"
+
+    user = models.ForeignKey(User, on_delete=models.PROTECT, related_name="training_records")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    title = models.CharField(max_length=200, blank=True)
+    completed_on = models.DateField()
+    expires_on = models.DateField(null=True, blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["user_id", "kind", "-completed_on", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(kind__in=["gcp", "protocol", "iata", "other"]),
+                name="training_record_kind_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(expires_on__isnull=True)
+                | Q(expires_on__gte=models.F("completed_on")),
+                name="training_record_expires_after_completed",
+            ),
+        ]
+        indexes = [models.Index(fields=["user", "kind", "expires_on"])]
+
+    def __str__(self) -> str:
+        label = self.get_kind_display() + (f" ({self.title})" if self.title else "")
+        return f"{label} training of {self.user}, completed {self.completed_on}"
+
+    def status_on(self, day: date) -> str:
+        """current, expiring (within 30 days), expired (on or after expires_on), or no_expiry."""
+        if self.expires_on is None:
+            return "no_expiry"
+        if self.expires_on <= day:
+            return "expired"
+        if (self.expires_on - day).days <= 30:
+            return "expiring"
+        return "current"
 
 
 def content_hash(content: dict) -> str:

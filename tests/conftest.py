@@ -11,6 +11,8 @@ from django.db import connection
 from django.utils import timezone
 from rest_framework.test import APIClient
 
+from reminders.models import Notification
+from reminders.services import deadline_create_manual
 from safety.ctcae import read_facts_file
 from safety.models import CtcaeTerm
 from safety.services import adverse_event_create, ctcae_load
@@ -106,6 +108,16 @@ def build_world() -> SimpleNamespace:
     w.ae_a1 = adverse_event_create(subject=w.subject_a1, by=w.admin, **ae)
     w.ae_a2 = adverse_event_create(subject=w.subject_a2, by=w.admin, **ae)
     w.ae_b1 = adverse_event_create(subject=w.subject_b1, by=w.admin, **ae)
+    soon = timezone.now() + timedelta(days=2)
+    w.deadline_a = deadline_create_manual(
+        by=w.crm, kind="task", trial=w.trial_a, site=w.site_a1, owner=w.cra, due_at=soon,
+        title="Chase the signed CV of site 101", escalation_user=w.crm)
+    w.deadline_b = deadline_create_manual(
+        by=w.crm_b, kind="task", trial=w.trial_b, owner=w.crm_b, due_at=soon,
+        title="Trial B budget sign-off")
+    w.notification_cra = Notification.objects.create(
+        user=w.cra, kind="task", message="Due soon: Chase the signed CV of site 101",
+        url=f"/sites/{w.site_a1.pk}/", deadline=w.deadline_a)
     return w
 
 

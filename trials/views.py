@@ -31,6 +31,7 @@ def trial_detail(request, pk: int):
     }
     return render(request, "trials/trial_detail.html", {
         "trial": trial, "sites": sites, "can_change": "change_trial" in perms,
+        "can_manage_staff": "manage_staff" in perms,
         "enrollment_chart": chart,
     })
 

@@ -28,6 +28,7 @@ format-suffix variant (`.json`), which must answer the same.
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from types import SimpleNamespace
 
 import pytest
@@ -44,7 +45,8 @@ from rest_framework.test import APIClient
 from safety.models import AdverseEvent, CtcaeTerm
 from sites.forms import SiteForm
 from sites.models import Site, Subject
-from staffing.models import Assignment
+from staffing.models import Assignment, TrainingRecord
+from staffing.services import training_record_create
 from tests.conftest import PASSWORD
 from trials.forms import TrialForm
 from trials.models import Trial
@@ -68,10 +70,21 @@ def target_object(w: SimpleNamespace, target: str):
         "crm_b_assignment": lambda: Assignment.objects.get(user=w.crm_b, trial=w.trial_b),
         "outsider_assignment": lambda: Assignment.objects.get(user=w.outsider, trial=w.trial_b),
         "ctcae_term": lambda: CtcaeTerm.objects.get(term="Febrile neutropenia"),
+        "cra_training": lambda: gcp_training_of(w, w.cra),
+        "crm_b_training": lambda: gcp_training_of(w, w.crm_b),
+        "sponsor_training": lambda: gcp_training_of(w, w.sponsor),
     }
     if target in extra:
         return extra[target]()
     return getattr(w, target)
+
+
+def gcp_training_of(w: SimpleNamespace, user):
+    """A GCP training record of the user, recorded (once) by the admin through the service."""
+    return TrainingRecord.objects.filter(user=user, kind="gcp").first() or (
+        training_record_create(user=user, kind="gcp", by=w.admin,
+                               completed_on=timezone.localdate() - timedelta(days=100))
+    )
 
 
 # ------------------------------------------------------------------------------ request bodies
@@ -162,6 +175,61 @@ def patch_city(w, target) -> dict:
 
 def some_fields(w, target) -> dict:
     return {"status": "completed", "change_reason": "Matrix test edit"}
+
+
+def new_task_form(w, target) -> dict:
+    return {"kind": "task", "title": "Call the pharmacist", "trial": w.trial_a.pk, "owner": "",
+            "due": "2026-12-01T09:00"}
+
+
+def preferences_form(w, target) -> dict:
+    return {"email_enabled": "on", "daily_digest": "on", "muted_kinds": ["milestone"]}
+
+
+def new_deadline(owner_attr: str | None, kind: str = "task") -> Callable[..., dict]:
+    def body(w, target) -> dict:
+        data = {"kind": kind, "title": "Send the visit confirmation letter",
+                "trial": w.trial_a.pk, "due_at": "2026-12-01T09:00:00+01:00"}
+        if owner_attr:
+            data["owner"] = getattr(w, owner_attr).pk
+        return data
+    return body
+
+
+def new_training(w, target) -> dict:
+    return {"kind": "gcp", "completed_on": (timezone.localdate() - timedelta(days=3)).isoformat()}
+
+
+def new_training_for(user_attr: str) -> Callable[..., dict]:
+    def body(w, target) -> dict:
+        return {**new_training(w, target), "user": getattr(w, user_attr).pk}
+    return body
+
+
+def patch_training(w, target) -> dict:
+    return {"title": "GCP refresher (e-learning)", "change_reason": "Matrix test edit"}
+
+
+def put_training(w, target) -> dict:
+    record = target_object(w, target)
+    return {"kind": record.kind, "title": "Replaced", "change_reason": "Matrix test edit",
+            "completed_on": record.completed_on.isoformat(),
+            "expires_on": (record.completed_on + timedelta(days=365)).isoformat()}
+
+
+def staff_start(site_attr: str) -> Callable[..., dict]:
+    def body(w, target) -> dict:
+        return {"action": "start", "user": w.cra.pk, "role": "CRA",
+                "site": getattr(w, site_attr).pk, "allocation": "0.2",
+                "start_date": timezone.localdate().isoformat()}
+    return body
+
+
+def staff_end(assignment_target: str, reason: str = "Matrix test end") -> Callable[..., dict]:
+    def body(w, target) -> dict:
+        return {"action": "end", "assignment": target_object(w, assignment_target).pk,
+                "end_date": timezone.localdate().isoformat(), "change_reason": reason}
+    return body
 
 
 # ----------------------------------------------------------------------------- the matrix types
@@ -309,6 +377,78 @@ MATRIX: dict[str, Route] = {
         row("GET", "/admin/",                            "200  AL   AL   AL   AL   AL   AL"),
         row("GET", "/admin/trials/trial/",               "200  AL   AL   AL   AL   AL   AL"),
     ),
+    # ---- reminders pages (issue 3) -------------------------------------------------------
+    "reminders:my_deadlines": page(
+        row("GET", None,                                 "200  200  200  200  200  200  L"),
+        row("GET", None,                                 "200  200  200  200  200  200  L",
+            query="kind=task&state=&trial=999999", note="filters"),
+    ),
+    "reminders:deadline_new": page(
+        row("GET", None,                                 "200  200  200  200  403  403  L"),
+        row("POST", None, new_task_form,                 "302  302  302  302  403  403  L"),
+    ),
+    "reminders:deadline_done": page(
+        row("GET", "deadline_a",                         "405  405  405  405  405  405  L"),
+        row("POST", "deadline_a",                        "302  302  302  404  404  404  L"),
+        row("POST", "deadline_b",                        "302  404  404  404  404  404  L"),
+    ),
+    "reminders:trial_deadlines": page(
+        row("GET", "trial_a",                            "200  200  403  403  403  404  L"),
+        row("GET", "trial_b",                            "200  404  404  404  404  403  L"),
+    ),
+    "reminders:notifications": page(
+        row("GET", None,                                 "200  200  200  200  200  200  L"),
+    ),
+    "reminders:bell": page(
+        row("GET", None,                                 "200  200  200  200  200  200  L"),
+    ),
+    "reminders:notifications_read_all": page(
+        row("GET", None,                                 "405  405  405  405  405  405  L"),
+        row("POST", None,                                "302  302  302  302  302  302  L"),
+    ),
+    "reminders:notification_read": page(
+        row("POST", "notification_cra",                  "404  404  302  404  404  404  L"),
+    ),
+    "reminders:preferences": page(
+        row("GET", None,                                 "200  200  200  200  200  200  L"),
+        row("POST", None, preferences_form,              "302  302  302  302  302  302  L"),
+    ),
+    "reminders:calendar": page(
+        row("GET", None,                                 "200  200  200  200  200  200  L"),
+        row("POST", None,                                "200  200  200  200  200  200  L",
+            note="a new secret address, shown once"),
+    ),
+    # The feed's secret is its credential: no login, and any other secret is a 404.
+    "reminders:calendar_feed": page(
+        row("GET", "/calendar/not-a-real-secret.ics",    "404  404  404  404  404  404  404"),
+        row("POST", "/calendar/not-a-real-secret.ics",   "405  405  405  405  405  405  405"),
+    ),
+    # ---- staffing pages and API (issue 3) ------------------------------------------------
+    "staffing:training": page(
+        row("GET", None,                                 "200  200  200  200  200  200  L"),
+        row("POST", None, new_training,                  "302  302  302  302  403  403  L"),
+        row("POST", None, lambda w, t: {"kind": "gcp"},  "200  200  200  200  403  403  L",
+            note="no completion date: form re-rendered"),
+    ),
+    "staffing:trial_staff": page(
+        row("GET", "trial_a",                            "200  200  403  403  403  404  L"),
+        row("GET", "trial_b",                            "200  404  404  404  404  403  L"),
+        row("POST", "trial_a", staff_start("site_a2"),   "302  302  403  403  403  404  L"),
+        row("POST", "trial_b", staff_start("site_b1"),   "302  404  404  404  404  403  L"),
+        row("POST", "trial_a", staff_start("site_b1"),   "200  200  403  403  403  404  L",
+            note="a site of another trial: form re-rendered"),
+        row("POST", "trial_a", staff_end("cra_assignment"),
+                                                         "302  302  403  403  403  404  L"),
+        row("POST", "trial_b", staff_end("outsider_assignment"),
+                                                         "302  404  404  404  404  403  L"),
+        row("POST", "trial_a", staff_end("cra_assignment", reason=""),
+                                                         "200  200  403  403  403  404  L",
+            note="no change reason: form re-rendered"),
+    ),
+    "staffing:workload": page(
+        row("GET", None,                                 "200  200  403  403  403  403  L"),
+        row("POST", None,                                "405  405  405  405  405  405  L"),
+    ),
     # ---- API ---------------------------------------------------------------------------
     "api:auth_token": api(
         row("GET", None,                                 "405  405  405  405  405  405  405"),
@@ -414,6 +554,72 @@ MATRIX: dict[str, Route] = {
     "api:ctcae-term-detail": api(
         row("GET", "ctcae_term",                         "200  200  200  200  200  200  U"),
         row("PATCH", "ctcae_term", some_fields,          "405  405  405  405  405  405  U"),
+    ),
+    # ---- reminders API (issue 3) ------------------------------------------------------
+    "api:deadline-list": api(
+        row("GET", None,                                 "200  200  200  200  200  200  U"),
+        row("GET", None,                                 "200  200  200  200  200  200  U",
+            query="mine=true&state=open&overdue=false&kind=task", note="filters"),
+        row("POST", None, new_deadline(None),            "201  201  201  201  403  403  U",
+            note="a task for oneself on trial A"),
+        row("POST", None, new_deadline("monitor"),       "201  201  400  201  403  403  U",
+            note="a task for the medical monitor"),
+        row("POST", None, new_deadline(None, "coffee"),  "400  400  400  400  403  403  U",
+            note="unknown kind"),
+        row("POST", None, new_deadline(None, "training_expiry"),
+                                                         "400  400  400  400  403  403  U",
+            note="a kind the portal keeps itself"),
+    ),
+    "api:deadline-detail": api(
+        row("GET", "deadline_a",                         "200  200  200  404  404  404  U"),
+        row("GET", "deadline_b",                         "200  404  404  404  404  404  U"),
+        row("PATCH", "deadline_a", some_fields,          "405  405  405  405  405  405  U"),
+        row("DELETE", "deadline_a",                      "405  405  405  405  405  405  U"),
+    ),
+    "api:deadline-done": api(
+        row("GET", "deadline_a",                         "405  405  405  405  405  405  U"),
+        row("POST", "deadline_a",                        "200  200  200  404  404  404  U"),
+        row("POST", "deadline_b",                        "200  404  404  404  404  404  U"),
+    ),
+    "api:notification-list": api(
+        row("GET", None,                                 "200  200  200  200  200  200  U"),
+        row("POST", None, some_fields,                   "405  405  405  405  405  405  U"),
+    ),
+    "api:notification-detail": api(
+        row("GET", "notification_cra",                   "404  404  200  404  404  404  U"),
+        row("DELETE", "notification_cra",                "405  405  405  405  405  405  U"),
+    ),
+    "api:notification-read": api(
+        row("GET", "notification_cra",                   "405  405  405  405  405  405  U"),
+        row("POST", "notification_cra",                  "404  404  200  404  404  404  U"),
+    ),
+    "api:notification-read-all": api(
+        row("POST", None,                                "200  200  200  200  200  200  U"),
+    ),
+    # ---- staffing pages and API (issue 3) ------------------------------------------------
+    "api:training-record-list": api(
+        row("GET", None,                                 "200  200  200  200  200  200  U"),
+        row("GET", None,                                 "200  200  200  200  200  200  U",
+            query="user=1&kind=gcp", note="filters"),
+        row("POST", None, new_training_for("cra"),       "201  201  201  400  400  400  U",
+            note="GCP training of the CRA of A"),
+        row("POST", None, new_training_for("crm_b"),     "201  400  400  400  400  400  U",
+            note="GCP training of the CRM of B"),
+        row("POST", None, new_training_for("sponsor"),   "201  201  400  400  400  400  U",
+            note="a sponsor user cannot record their own training"),
+    ),
+    "api:training-record-detail": api(
+        row("GET", "cra_training",                       "200  200  200  404  404  404  U"),
+        row("GET", "crm_b_training",                     "200  404  404  404  404  404  U"),
+        row("GET", "sponsor_training",                   "200  200  404  404  200  404  U"),
+        row("PATCH", "cra_training", patch_training,     "200  200  200  404  404  404  U"),
+        row("PATCH", "crm_b_training", patch_training,   "200  404  404  404  404  404  U"),
+        row("PATCH", "sponsor_training", patch_training, "200  200  404  404  403  404  U"),
+        row("PATCH", "cra_training", lambda w, t: {"title": "No reason"},
+                                                         "400  400  400  404  404  404  U",
+            note="no change_reason"),
+        row("PUT", "cra_training", put_training,         "200  200  200  404  404  404  U"),
+        row("DELETE", "cra_training",                    "405  405  405  405  405  405  U"),
     ),
     # The schema and its docs need a login (SPECTACULAR_SETTINGS["SERVE_PERMISSIONS"]).
     "schema": api(

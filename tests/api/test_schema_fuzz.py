@@ -48,7 +48,27 @@ def own_object_id(world, path: str) -> int:
         "adverse-events": lambda: world.ae_a1.pk,
         "assignments": lambda: Assignment.objects.filter(trial=world.trial_a).first().pk,
         "ctcae-terms": lambda: CtcaeTerm.objects.order_by("pk").first().pk,
+        "training-records": lambda: _cra_training_record(world).pk,
+        "deadlines": lambda: world.deadline_a.pk,
+        "notifications": lambda: _crm_notification(world).pk,
     }[resource]()
+
+
+def _crm_notification(world):
+    from reminders.models import Notification
+
+    return Notification.objects.filter(user=world.crm).first() or Notification.objects.create(
+        user=world.crm, kind="task", message="Escalation: a task is overdue", url="/deadlines/")
+
+
+def _cra_training_record(world):
+    """A training record of the CRA of A, whose training the CRM may correct."""
+    from staffing.models import TrainingRecord
+    from staffing.services import training_record_create
+
+    return TrainingRecord.objects.filter(user=world.cra).first() or training_record_create(
+        user=world.cra, kind="gcp", completed_on=world.cra_assignment.start_date,
+        by=world.admin)
 
 
 @schema.parametrize()
@@ -61,7 +81,8 @@ def test_no_input_makes_the_api_fail_with_a_server_error(case, world, crm_token)
     if isinstance(case.body, dict):
         # Random integers are never valid foreign keys; use real ones so bodies get through.
         valid = {"sponsor": world.sponsor_a.pk, "trial": world.trial_a.pk,
-                 "site": world.site_a2.pk, "user": world.cra.pk}
+                 "site": world.site_a2.pk, "user": world.cra.pk, "owner": world.cra.pk,
+                 "escalation_user": world.crm.pk}
         case.body.update({k: v for k, v in valid.items() if k in case.body})
     response = case.call(headers={"Authorization": f"Token {crm_token}"})
     assert response.status_code < 500, (

@@ -1,5 +1,7 @@
 """Audit trail (DESIGN §7, 21 CFR 11.10(e)): who, when, old → new, why; append-only."""
 
+from datetime import date
+
 import pytest
 from django.db import DatabaseError, connection, transaction
 from django.urls import reverse
@@ -93,7 +95,12 @@ def test_every_regulated_model_keeps_history():
     "DELETE FROM {table}",
 ])
 def test_history_rows_cannot_be_updated_or_deleted_on_postgres(world, postgres, statement):
+    from staffing.services import training_record_create
+
+    training_record_create(user=world.cra, kind="gcp", completed_on=date(2026, 1, 5),
+                           by=world.cra)
     for model in history_models():
+        assert model.objects.exists(), f"{model.__name__} has no row: the trigger is not tried"
         table = connection.ops.quote_name(model._meta.db_table)
         with pytest.raises(DatabaseError, match="append-only"), transaction.atomic(), \
                 connection.cursor() as cursor:
@@ -117,3 +124,17 @@ def test_a_change_row_without_a_reason_is_rejected_by_postgres(world, postgres):
     with pytest.raises(DatabaseError, match="needs a reason"), transaction.atomic():
         world.trial_a.save()
     assert Trial.objects.get(pk=world.trial_a.pk).title == "Trial A"
+
+
+def test_a_long_reason_is_kept_whole_and_a_too_long_one_is_a_400(world):
+    client = api_as(world.crm)
+    reason = "Protocol amendment 3 " + "x" * 400
+    ok = client.patch(f"/api/v1/trials/{world.trial_a.pk}/",
+                      {"title": "Renamed", "change_reason": reason}, format="json")
+    assert ok.status_code == 200
+    assert world.trial_a.history.first().history_change_reason == reason
+    too_long = client.patch(f"/api/v1/trials/{world.trial_a.pk}/",
+                            {"title": "Again", "change_reason": "y" * 501}, format="json")
+    assert too_long.status_code == 400
+    assert "change_reason" in too_long.json()
+    assert Trial.objects.get(pk=world.trial_a.pk).title == "Renamed"

@@ -74,7 +74,7 @@ def test_unknown_kind_is_refused_with_the_field(world):
         task_for(world, due_at=NOW, kind="coffee")
     assert refused.value.field == "kind"
     assert "coffee" in refused.value.message
-    assert not Deadline.objects.exists()
+    assert not Deadline.objects.filter(title="Collect the signed CV").exists()
 
 
 def test_delivery_is_idempotent_and_mails_once(world):
@@ -94,10 +94,11 @@ def test_closing_stops_reminders_and_skips_pending_ones(world):
     [reminder_id] = services.reminders_claim(now=NOW)
     services.deadline_close(kind=Kind.TASK, subject=world.trial_a, key="k")
     assert services.reminder_deliver(reminder_id) == "skipped"
-    assert not Notification.objects.exists()
+    assert not Notification.objects.filter(deadline=deadline).exists()
     deadline.refresh_from_db()
     assert deadline.next_reminder_at is None
-    assert services.reminders_claim(now=NOW + timedelta(days=30)) == []
+    services.reminders_claim(now=NOW + timedelta(days=30))
+    assert not Reminder.objects.filter(deadline=deadline).exclude(pk=reminder_id).exists()
 
 
 def test_moving_the_due_time_reschedules(world):
@@ -114,9 +115,22 @@ def test_preferences_mute_email_but_not_the_bell(world):
                                 daily_digest=True, muted_kinds=[Kind.TASK])
     task_for(world, due_at=NOW)
     sweep(NOW)
-    assert Notification.objects.filter(user=world.cra).count() == 1
+    assert Notification.objects.filter(user=world.cra, reminder__isnull=False).count() == 1
     assert mail.outbox == []
 
 
 def test_now_is_aware():
     assert timezone.is_aware(NOW)
+
+
+def test_a_reminder_waiting_for_its_retry_is_not_redispatched_as_stale(world, settings):
+    settings.REMINDER_REDISPATCH_AFTER_SECONDS = 600
+    task_for(world, due_at=NOW)
+    [reminder_id] = services.reminders_claim(now=NOW)
+    later = timezone.now()
+    services.reminders_mark_dispatched([reminder_id], now=later - timedelta(hours=1))
+    assert reminder_id in services.reminders_stale(now=later)  # lost: dispatched long ago
+    services.reminder_record_error(reminder_id, "SMTP down",
+                                   retry_at=later + timedelta(seconds=480))
+    assert reminder_id not in services.reminders_stale(now=later + timedelta(seconds=900))
+    assert reminder_id in services.reminders_stale(now=later + timedelta(seconds=1200))

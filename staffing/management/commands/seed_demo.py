@@ -5,12 +5,14 @@ from django.conf import settings
 from django.contrib.auth.models import Permission
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
+from django.utils import timezone
 
+from reminders.services import deadline_create_manual
 from safety.models import CtcaeTerm
 from safety.services import adverse_event_create
 from sites.services import site_create, subject_create
 from staffing.models import Organisation, Role, User
-from staffing.services import assignment_start
+from staffing.services import assignment_start, training_record_create
 from trials.services import trial_create
 
 SCALES = {
@@ -67,7 +69,17 @@ class Command(BaseCommand):
         for index in range(scale["trials"]):
             sponsor_key = "aurora" if index % 3 != 2 else "borealis"
             self._trial(rng, index, orgs[sponsor_key], users, sponsor_key, terms, scale)
+        self._training(users)
         self.stdout.write(self.style.SUCCESS("Demo data created."))
+
+    def _training(self, users) -> None:
+        """GCP certificates: the CRA's runs out within the month, so its reminders show."""
+        today = timezone.localdate()
+        for username, completed in (("crm", today - timedelta(days=400)),
+                                    ("monitor", today - timedelta(days=200)),
+                                    ("cra", today - timedelta(days=3 * 365 - 18))):
+            training_record_create(user=users[username], kind="gcp", completed_on=completed,
+                                   by=users["admin"], title="ICH E6(R3) GCP")
 
     def _trial(self, rng, index, sponsor, users, sponsor_key, terms, scale) -> None:
         admin, crm = users["admin"], users["crm"]
@@ -99,6 +111,26 @@ class Command(BaseCommand):
                 assignment_start(user=users["cra"], trial=trial, site=site, role=Role.CRA, by=admin)
             if site.status == "active":
                 self._subjects(rng, trial, site, crm, terms, scale["subjects"])
+            if number <= 2:
+                self._deadlines(trial, site, users, index, number)
+
+    def _deadlines(self, trial, site, users, index, number) -> None:
+        """A CRA's working weeks: visits coming up, a report overdue, a CRM's follow-up."""
+        now = timezone.now().replace(minute=0, second=0, microsecond=0)
+        crm, cra = users["crm"], users["cra"]
+        deadline_create_manual(
+            by=crm, kind="monitoring_visit", trial=trial, site=site, owner=cra,
+            due_at=now + timedelta(days=9 + 11 * index + 5 * number),
+            title=f"Interim monitoring visit, {trial.protocol_number} site {site.number}")
+        if number == 1:
+            deadline_create_manual(
+                by=crm, kind="visit_report", trial=trial, site=site, owner=cra,
+                due_at=now - timedelta(days=1 + index),
+                title=f"Visit report, {trial.protocol_number} site {site.number}")
+            deadline_create_manual(
+                by=crm, kind="task", trial=trial, owner=crm,
+                due_at=now + timedelta(days=2 + index),
+                title=f"Review the enrollment plan of {trial.protocol_number}")
 
     def _subjects(self, rng, trial, site, by, terms, count) -> None:
         for n in range(1, count + 1):

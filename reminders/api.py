@@ -1,0 +1,177 @@
+"""`/api/v1/deadlines/` and `/api/v1/notifications/` (API.md: Reminders)."""
+
+import django_filters
+from django.utils import timezone
+from drf_spectacular.utils import extend_schema, extend_schema_view
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import PermissionDenied
+from rest_framework.response import Response
+
+from croportal.api import CanChangeObject, IdFilter
+from croportal.exceptions import ApplicationError
+from reminders import services
+from reminders.models import Deadline, Notification
+from reminders.policies import Kind
+from reminders.selectors import (
+    deadline_creation_refusal,
+    deadlines_for_list,
+    deadlines_visible_to,
+    notifications_of,
+)
+from sites.models import Site
+from staffing.models import User
+from trials.models import Trial
+from trials.selectors import trial_has_permission, trials_visible_to
+
+
+class DeadlineSerializer(serializers.ModelSerializer):
+    overdue = serializers.SerializerMethodField()
+    kind = serializers.CharField(max_length=30)
+    trial = serializers.PrimaryKeyRelatedField(queryset=Trial.objects.none())
+    site = serializers.PrimaryKeyRelatedField(queryset=Site.objects.none(), required=False,
+                                              allow_null=True, write_only=True)
+    owner = serializers.PrimaryKeyRelatedField(queryset=User.objects.filter(is_active=True),
+                                               required=False)
+    escalation_user = serializers.PrimaryKeyRelatedField(
+        queryset=User.objects.filter(is_active=True), required=False, allow_null=True)
+
+    class Meta:
+        model = Deadline
+        fields = ("id", "kind", "title", "trial", "site", "owner", "escalation_user", "due_at",
+                  "state", "overdue", "done_at", "url")
+        read_only_fields = ("state", "done_at", "url")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        request = self.context.get("request")
+        if request is not None:
+            visible = trials_visible_to(user=request.user)
+            self.fields["trial"].queryset = visible
+            self.fields["site"].queryset = Site.objects.filter(trial__in=visible)
+
+    def get_overdue(self, deadline: Deadline) -> bool:
+        annotated = getattr(deadline, "overdue", None)
+        if isinstance(annotated, bool):
+            return annotated
+        return deadline.is_overdue(timezone.now())
+
+    def validate_kind(self, value: str) -> str:
+        if value not in Kind.values:
+            raise serializers.ValidationError(
+                f"Unknown deadline kind {value!r}; known kinds: {', '.join(Kind.values)}.")
+        return value
+
+
+class DeadlineFilter(django_filters.FilterSet):
+    mine = django_filters.BooleanFilter(method="filter_mine")
+    overdue = django_filters.BooleanFilter(method="filter_overdue")
+    trial = IdFilter()
+    state = django_filters.ChoiceFilter(choices=Deadline.State.choices)
+    kind = django_filters.ChoiceFilter(choices=Kind.choices)
+
+    class Meta:
+        model = Deadline
+        fields = ("mine", "state", "trial", "kind", "overdue")
+
+    def filter_mine(self, queryset, name, value):
+        if value is None:
+            return queryset
+        user = self.request.user
+        return queryset.filter(owner=user) if value else queryset.exclude(owner=user)
+
+    def filter_overdue(self, queryset, name, value):
+        if value is None:
+            return queryset
+        return queryset.filter(overdue=value)
+
+
+@extend_schema_view(retrieve=extend_schema(responses={200: DeadlineSerializer, 404: None}))
+class DeadlineViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
+                      viewsets.GenericViewSet):
+    """Deadlines the caller owns, is the escalation for, or manages (CRM); `?mine=true` for
+    one's own. Create makes a hand-made deadline (task, monitoring visit, visit report)."""
+
+    queryset = Deadline.objects.none()
+    serializer_class = DeadlineSerializer
+    permission_classes = [CanChangeObject]
+    filterset_class = DeadlineFilter
+
+    def get_queryset(self):
+        return deadlines_for_list(deadlines_visible_to(user=self.request.user))
+
+    def can_change(self, user, deadline: Deadline) -> bool:
+        return deadline.owner_id == user.pk or (
+            deadline.trial is not None
+            and trial_has_permission(user=user, trial=deadline.trial, codename="manage_staff")
+        )
+
+    def create(self, request, *args, **kwargs):
+        if request.user.is_sponsor_user:
+            raise PermissionDenied("Sponsor users have read-only access.")
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        owner = data.get("owner") or request.user
+        escalation = data.get("escalation_user")
+        refusal = deadline_creation_refusal(by=request.user, trial=data["trial"], owner=owner,
+                                            escalation_user=escalation)
+        if refusal:
+            raise ApplicationError(refusal[1], field=refusal[0])
+        deadline = services.deadline_create_manual(
+            by=request.user, kind=data["kind"], trial=data["trial"], site=data.get("site"),
+            owner=owner, due_at=data["due_at"], title=data["title"],
+            escalation_user=escalation if "escalation_user" in data else (
+                None if owner == request.user else request.user),
+        )
+        return Response(self.get_serializer(deadline).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=None, responses={200: DeadlineSerializer, 400: None, 403: None,
+                                            404: None})
+    @action(detail=True, methods=["post"], url_path="done")
+    def done(self, request, pk=None):
+        deadline = self.get_object()
+        deadline = services.deadline_complete(deadline=deadline, by=request.user)
+        return Response(self.get_serializer(deadline).data)
+
+
+class NotificationSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Notification
+        fields = ("id", "kind", "message", "url", "created_at", "read_at")
+        read_only_fields = fields
+
+
+class NotificationFilter(django_filters.FilterSet):
+    unread = django_filters.BooleanFilter(field_name="read_at", lookup_expr="isnull")
+
+    class Meta:
+        model = Notification
+        fields = ("unread",)
+
+
+@extend_schema_view(retrieve=extend_schema(responses={200: NotificationSerializer, 404: None}))
+class NotificationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
+                          viewsets.GenericViewSet):
+    """The caller's own notifications, newest first; `?unread=true` for the unread ones."""
+
+    queryset = Notification.objects.none()
+    serializer_class = NotificationSerializer
+    filterset_class = NotificationFilter
+
+    def get_queryset(self):
+        return notifications_of(user=self.request.user).order_by("-created_at", "-id")
+
+    @extend_schema(request=None, responses={200: NotificationSerializer, 404: None})
+    @action(detail=True, methods=["post"], url_path="read")
+    def read(self, request, pk=None):
+        notification = self.get_object()
+        services.notification_mark_read(notification=notification)
+        notification.refresh_from_db()
+        return Response(self.get_serializer(notification).data)
+
+    @extend_schema(request=None, responses={200: None})
+    @action(detail=False, methods=["post"], url_path="read-all")
+    def read_all(self, request):
+        count = services.notifications_mark_all_read(user=request.user)
+        return Response({"marked_read": count})

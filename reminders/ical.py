@@ -1,0 +1,30 @@
+"""A person's deadlines as an iCalendar (RFC 5545) feed."""
+
+from datetime import datetime, timedelta
+
+from icalendar import Calendar, Event
+
+from reminders.services import absolute_url
+
+
+def calendar_of(deadlines, *, now: datetime, name: str) -> bytes:
+    calendar = Calendar()
+    calendar.add("prodid", "-//CRO Portal//Deadlines//EN")
+    calendar.add("version", "2.0")
+    calendar.add("calscale", "GREGORIAN")
+    calendar.add("x-wr-calname", name)
+    for deadline in deadlines:
+        event = Event()
+        event.add("uid", f"deadline-{deadline.pk}@croportal")
+        event.add("dtstamp", now)
+        event.add("dtstart", deadline.due_at)
+        event.add("dtend", deadline.due_at + timedelta(minutes=30))
+        trial = f" [{deadline.trial.protocol_number}]" if deadline.trial else ""
+        overdue = "OVERDUE: " if deadline.due_at <= now else ""
+        event.add("summary", f"{overdue}{deadline.title}{trial}")
+        event.add("description", f"{deadline.get_kind_display()} deadline in CRO Portal.")
+        event.add("url", absolute_url(deadline.url))
+        event.add("categories", [deadline.get_kind_display()])
+        event.add("last-modified", deadline.updated_at)
+        calendar.add_component(event)
+    return calendar.to_ical()

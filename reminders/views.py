@@ -1,0 +1,219 @@
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_POST
+
+from croportal.exceptions import ApplicationError
+from croportal.forms import form_error_from
+from reminders import services
+from reminders.forms import DeadlineFilterForm, DeadlineForm, PreferenceForm
+from reminders.ical import calendar_of
+from reminders.models import CalendarFeed
+from reminders.policies import MANUAL_KINDS
+from reminders.selectors import (
+    calendar_deadlines_of,
+    deadline_creation_refusal,
+    deadlines_for_list,
+    deadlines_of_trial,
+    deadlines_visible_to,
+    notifications_of,
+    unread_count,
+)
+from staffing.models import User
+from trials.selectors import trial_ids_with, trial_permissions_of, trials_visible_to
+
+PAGE_SIZE = 50
+
+
+def _filtered(request, queryset, *, trials):
+    form = DeadlineFilterForm(request.GET or None, trials=trials)
+    state = "open"
+    if form.is_bound and form.is_valid():
+        data = form.cleaned_data
+        if data["trial"]:
+            queryset = queryset.filter(trial=data["trial"])
+        if data["kind"]:
+            queryset = queryset.filter(kind=data["kind"])
+        state = data["state"]
+    if state:
+        queryset = queryset.filter(state=state)
+    page = Paginator(deadlines_for_list(queryset), PAGE_SIZE).get_page(request.GET.get("page"))
+    return form, page
+
+
+@login_required
+def my_deadlines(request):
+    """The caller's own deadlines and escalations: overdue first, filters by trial and kind."""
+    user = request.user
+    mine = deadlines_visible_to(user=user).filter(owner=user) | deadlines_visible_to(
+        user=user).filter(escalation_user=user)
+    form, page = _filtered(request, mine, trials=trials_visible_to(user=user))
+    return render(request, "reminders/my_deadlines.html", {
+        "form": form, "page": page, "now": timezone.now(),
+        "can_create": not user.is_sponsor_user, "manual_kinds": MANUAL_KINDS,
+    })
+
+
+@login_required
+def trial_deadlines(request, pk: int):
+    """Every deadline of one trial, for its CRM (and administrators)."""
+    trial = get_object_or_404(trials_visible_to(user=request.user), pk=pk)
+    if "manage_staff" not in trial_permissions_of(user=request.user, trial=trial):
+        raise PermissionDenied
+    form, page = _filtered(request, deadlines_of_trial(trial=trial),
+                           trials=trials_visible_to(user=request.user).filter(pk=trial.pk))
+    return render(request, "reminders/trial_deadlines.html", {
+        "trial": trial, "form": form, "page": page, "now": timezone.now(),
+        "manual_kinds": MANUAL_KINDS,
+    })
+
+
+def _people_for(user):
+    """Whom the caller may give a deadline: themself, and the people of trials they manage."""
+    managed = trial_ids_with(user=user, codename="manage_staff")
+    if user.is_superuser:
+        return User.objects.filter(is_active=True, organisation__kind="CRO").order_by("username")
+    return User.objects.filter(is_active=True, assignments__trial_id__in=managed).exclude(
+        organisation__kind="SPONSOR").distinct().order_by("username")
+
+
+@login_required
+def deadline_new(request):
+    user = request.user
+    if user.is_sponsor_user:
+        raise PermissionDenied
+    form = DeadlineForm(request.POST or None, user=user, trials=trials_visible_to(user=user),
+                        people=_people_for(user))
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        owner = data["owner"] or user
+        refusal = deadline_creation_refusal(by=user, trial=data["trial"], owner=owner)
+        if refusal:
+            form.add_error(refusal[0] if refusal[0] in form.fields else None, refusal[1])
+        else:
+            try:
+                services.deadline_create_manual(
+                    by=user, kind=data["kind"], trial=data["trial"], owner=owner,
+                    due_at=data["due"], title=data["title"],
+                    escalation_user=None if owner == user else user,
+                )
+            except ApplicationError as error:
+                form_error_from(form, error)
+            else:
+                messages.success(request, "Deadline set.")
+                return redirect("reminders:my_deadlines")
+    return render(request, "reminders/deadline_form.html", {"form": form})
+
+
+@login_required
+@require_POST
+def deadline_done(request, pk: int):
+    deadline = get_object_or_404(deadlines_visible_to(user=request.user), pk=pk)
+    manages = deadline.trial_id is not None and "manage_staff" in trial_permissions_of(
+        user=request.user, trial=deadline.trial)
+    if deadline.owner_id != request.user.pk and not manages:
+        raise PermissionDenied
+    try:
+        services.deadline_complete(deadline=deadline, by=request.user)
+    except ApplicationError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, f"Done: {deadline.title}")
+    return redirect(_safe_next(request, "reminders:my_deadlines"))
+
+
+def _safe_next(request, fallback: str) -> str:
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    from django.urls import reverse
+
+    return reverse(fallback)
+
+
+@login_required
+def notification_list(request):
+    notifications = notifications_of(user=request.user).order_by("-created_at", "-id")
+    page = Paginator(notifications, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "reminders/notifications.html", {
+        "page": page, "unread": unread_count(user=request.user),
+    })
+
+
+@login_required
+def bell(request):
+    """The bell's unread count (an htmx partial, polled by every page)."""
+    return render(request, "reminders/_bell.html", {"unread": unread_count(user=request.user)})
+
+
+@login_required
+@require_POST
+def notification_read(request, pk: int):
+    notification = get_object_or_404(notifications_of(user=request.user), pk=pk)
+    services.notification_mark_read(notification=notification)
+    if request.POST.get("open") and notification.url.startswith("/"):
+        return redirect(notification.url)
+    return redirect(_safe_next(request, "reminders:notifications"))
+
+
+@login_required
+@require_POST
+def notifications_read_all(request):
+    services.notifications_mark_all_read(user=request.user)
+    return redirect("reminders:notifications")
+
+
+@login_required
+def preferences(request):
+    current = services.preference_of(request.user)
+    initial = {"email_enabled": current.email_enabled, "digest_only": current.digest_only,
+               "daily_digest": current.daily_digest, "muted_kinds": current.muted_kinds}
+    form = PreferenceForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        services.preferences_update(user=request.user, **form.cleaned_data)
+        messages.success(request, "Preferences saved.")
+        return redirect("reminders:preferences")
+    return render(request, "reminders/preferences.html", {
+        "form": form, "digest_hour": settings.DIGEST_HOUR})
+
+
+@login_required
+def calendar(request):
+    """The personal feed: a new secret URL (shown once), or none."""
+    secret = None
+    if request.method == "POST":
+        if request.POST.get("action") == "revoke":
+            services.calendar_feed_revoke(user=request.user)
+            messages.success(request, "Calendar feed turned off; the old address no longer works.")
+            return redirect("reminders:calendar")
+        secret = services.calendar_feed_regenerate(user=request.user)
+    feed = CalendarFeed.objects.filter(user=request.user).first()
+    url = (request.build_absolute_uri(f"/calendar/{secret}.ics") if secret else None)
+    return render(request, "reminders/calendar.html", {"feed": feed, "feed_url": url})
+
+
+def calendar_feed(request, secret: str):
+    """The iCalendar feed: the secret is the credential (no login); 404 for any other."""
+    if request.method not in ("GET", "HEAD"):
+        return HttpResponse(status=405, headers={"Allow": "GET, HEAD"})
+    if len(secret) > 100:
+        raise Http404
+    feed = CalendarFeed.objects.select_related("user").filter(
+        secret_hash=services.calendar_secret_hash(secret)).first()
+    if feed is None or not feed.user.is_active:
+        raise Http404
+    user = feed.user
+    deadlines = calendar_deadlines_of(user=user)[:1000]
+    body = calendar_of(deadlines, now=timezone.now(), name=f"CRO Portal: {user.full_name}")
+    response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
+    response["Cache-Control"] = "private, no-store"
+    response["Content-Disposition"] = 'inline; filename="cro-portal.ics"'
+    return response
