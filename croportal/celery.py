@@ -28,3 +28,38 @@ app.conf.beat_schedule = {
         "options": {"expires": 3000},
     },
 }
+
+
+def _survive_redis_loss_with_unacked_messages() -> None:
+    """Work around a Celery 5.7.0 regression on the Redis broker.
+
+    After losing the broker, the worker's consumer now `collect()`s its connection and then
+    `close()`s it (5.6.3 only collected). `collect()` detaches the transport
+    (`transport.client = None`) without having closed the channel (its close failed on the
+    dead socket), so `close()` closes the channel again and, if the worker holds
+    unacknowledged messages (a task running under acks_late, a retry waiting for its
+    countdown), tries to restore them through the detached transport: AttributeError
+    ("'NoneType' object has no attribute 'hostname'"), which Celery does not expect there,
+    and the worker exits with "Unrecoverable error" instead of reconnecting.
+
+    Turned here into the connection error it is, which that path ignores: the worker reconnects.
+    The unacknowledged messages are not lost by this: they are still in Redis's unacked set
+    (restored after the visibility timeout), and had Redis lost its data they could not have
+    been restored anyway (the sweep's re-dispatch of stale reminders covers that case)."""
+    from kombu.transport import redis as kombu_redis
+
+    original = kombu_redis.Channel._connparams
+    if getattr(original, "croportal_guarded", False):
+        return
+
+    def _connparams(self, asynchronous=False):
+        if self.connection.client is None:
+            raise kombu_redis.redis.exceptions.ConnectionError(
+                "the broker connection was closed (lost broker)")
+        return original(self, asynchronous=asynchronous)
+
+    _connparams.croportal_guarded = True  # type: ignore[attr-defined]
+    kombu_redis.Channel._connparams = _connparams  # type: ignore[method-assign]
+
+
+_survive_redis_loss_with_unacked_messages()
