@@ -39,8 +39,11 @@ def reminders_sweep() -> int:
 def dispatch(reminder_ids: list[int]) -> None:
     """Publish one delivery per reminder, then note the dispatch. A publish that fails leaves
     the reminder pending: the stale re-dispatch sends it later, so nothing is lost."""
-    for reminder_id in reminder_ids:
-        reminder_deliver.apply_async((reminder_id,))
+    if not reminder_ids:
+        return
+    with reminder_deliver.app.producer_or_acquire() as producer:  # one connection for all
+        for reminder_id in reminder_ids:
+            reminder_deliver.apply_async((reminder_id,), producer=producer)
     if reminder_ids:
         services.reminders_mark_dispatched(reminder_ids)
 

@@ -134,3 +134,19 @@ def test_a_reminder_waiting_for_its_retry_is_not_redispatched_as_stale(world, se
                                    retry_at=later + timedelta(seconds=480))
     assert reminder_id not in services.reminders_stale(now=later + timedelta(seconds=900))
     assert reminder_id in services.reminders_stale(now=later + timedelta(seconds=1200))
+
+
+def test_a_row_changed_after_the_select_is_not_claimed(world):
+    """The conditional UPDATE, not the select, decides: a row whose schedule moved meanwhile
+    (another sweep claimed it, or its deadline was moved) is left to the other side."""
+    first = task_for(world, due_at=NOW, key="first")
+    second = task_for(world, due_at=NOW, key="second")
+    known = services.policies()
+    claims = [services._plan(row, known[row.kind], NOW)
+              for row in Deadline.objects.filter(pk__in=[first.pk, second.pk])]
+    Deadline.objects.filter(pk=second.pk).update(next_reminder_at=NOW + timedelta(hours=1))
+    assert services._apply_claims(claims, NOW) == {first.pk}
+    first.refresh_from_db()
+    assert first.last_reminded_at == NOW
+    assert first.reminders_sent == 1
+    assert first.next_reminder_at == NOW + timedelta(days=1)  # the next overdue reminder
