@@ -31,7 +31,7 @@ run: setup
 	$(PY) manage.py seed_demo --scale small
 	@echo; echo "CRO Portal: http://$(HOST):$(PORT)/  (API docs: http://$(HOST):$(PORT)/api/docs/)"; echo
 	@trap 'kill 0' EXIT INT TERM; \
-	$(PY) -m celery -A croportal worker -l warning -c 2 -Q celery,reminders,imports,exports & \
+	$(PY) -m celery -A croportal worker -l warning -c 2 & \
 	$(PY) -m celery -A croportal beat -l warning -S django & \
 	$(PY) manage.py runserver $(HOST):$(PORT)
 
