@@ -1,5 +1,6 @@
 import random
 from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
 
 from django.conf import settings
 from django.contrib.auth.models import Permission
@@ -94,7 +95,8 @@ class Command(BaseCommand):
             ind_number=f"{120000 + index}", eu_ct_number=f"2025-50{index:04d}-12-00",
             investigational_product=product,
         )
-        assignment_start(user=users["monitor"], trial=trial, role=Role.MEDICAL_MONITOR, by=admin)
+        assignment_start(user=users["monitor"], trial=trial, role=Role.MEDICAL_MONITOR, by=admin,
+                         allocation=Decimal("0.2"))
         assignment_start(user=users[f"sponsor_{sponsor_key[0]}"], trial=trial,
                          role=Role.SPONSOR_VIEWER, by=admin)
         for number in range(1, scale["sites"] + 1):
@@ -108,7 +110,8 @@ class Command(BaseCommand):
                 activated_on=date(2026, 3, 1) + timedelta(days=7 * number) if number % 4 else None,
             )
             if number <= 2:
-                assignment_start(user=users["cra"], trial=trial, site=site, role=Role.CRA, by=admin)
+                assignment_start(user=users["cra"], trial=trial, site=site, role=Role.CRA,
+                                 by=admin, allocation=Decimal("0.15"))
             if site.status == "active":
                 self._subjects(rng, trial, site, crm, terms, scale["subjects"])
             if number <= 2:
