@@ -2,7 +2,7 @@
 
 from datetime import datetime, timedelta
 
-from django.db.models import BooleanField, Case, Q, QuerySet, Value, When
+from django.db.models import BooleanField, Case, Exists, OuterRef, Q, QuerySet, Value, When
 from django.utils import timezone
 
 from reminders.models import Deadline, Notification
@@ -41,7 +41,15 @@ def deadlines_for_list(queryset: QuerySet[Deadline], *, now: datetime | None = N
 
 
 def deadlines_of_trial(*, trial) -> QuerySet[Deadline]:
-    return Deadline.objects.filter(trial=trial)
+    """A trial's deadlines, each marked with whether its owner still works on the trial (a
+    leaver's deadlines need a new owner: their reminders are no longer sent)."""
+    from trials.models import TrialUserObjectPermission
+
+    on_trial = TrialUserObjectPermission.objects.filter(
+        user_id=OuterRef("owner_id"), content_object_id=OuterRef("trial_id"),
+        permission__codename="view_trial")
+    return Deadline.objects.filter(trial=trial).annotate(
+        owner_on_trial=Exists(on_trial) | Q(owner__is_superuser=True))
 
 
 def calendar_deadlines_of(*, user) -> QuerySet[Deadline]:

@@ -365,6 +365,15 @@ def reminder_message(reminder: Reminder) -> str:
     return f"{label}: \u201c{deadline.title}\u201d, due {due}."
 
 
+def _may_hear_about(user, deadline: Deadline) -> bool:
+    if deadline.trial_id is None or user.is_superuser:
+        return user.is_active
+    from trials.selectors import trial_ids_with
+
+    return user.is_active and trial_ids_with(user=user, codename="view_trial").filter(
+        content_object_id=deadline.trial_id).exists()
+
+
 def absolute_url(path: str) -> str:
     if not path:
         return settings.PORTAL_BASE_URL.rstrip("/") + "/deadlines/"
@@ -392,6 +401,12 @@ def reminder_deliver(reminder_id: int) -> str:
         if deadline.state != Deadline.State.OPEN:  # closed since the claim: nothing to say
             reminder.state, reminder.finished_at = Reminder.State.SKIPPED, now
             reminder.save(update_fields=["state", "finished_at", "attempts"])
+            return reminder.state
+        if not _may_hear_about(reminder.recipient, deadline):
+            # Off the trial since: not a word about it (its CRM sees the deadline unowned).
+            reminder.state, reminder.finished_at = Reminder.State.SKIPPED, now
+            reminder.last_error = "The recipient no longer has access to the deadline's trial."
+            reminder.save(update_fields=["state", "finished_at", "attempts", "last_error"])
             return reminder.state
         message = reminder_message(reminder)
         if reminder.notified_at is None:

@@ -288,3 +288,13 @@ def test_trial_page_links_its_deadlines_for_the_crm_only(world):
     assert b'id="trial-deadlines-link"' in client.get(url).content
     client.force_login(world.cra)
     assert b'id="trial-deadlines-link"' not in client.get(url).content
+
+
+def test_trial_deadlines_page_flags_owners_who_left_the_trial(world):
+    client = Client()
+    client.force_login(world.crm)
+    url = reverse("reminders:trial_deadlines", args=[world.trial_a.pk])
+    assert b"left the trial" not in client.get(url).content
+    assignment_end(assignment=world.cra_assignment, end_date=world.cra_assignment.start_date,
+                   by=world.crm, reason="Moved to another trial")
+    assert b"left the trial" in client.get(url).content

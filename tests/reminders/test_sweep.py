@@ -150,3 +150,18 @@ def test_a_row_changed_after_the_select_is_not_claimed(world):
     assert first.last_reminded_at == NOW
     assert first.reminders_sent == 1
     assert first.next_reminder_at == NOW + timedelta(days=1)  # the next overdue reminder
+
+
+def test_no_word_reaches_someone_who_has_left_the_trial(world):
+    from staffing.services import assignment_end
+
+    world.cra.email = "cra@example.org"
+    world.cra.save()
+    deadline = task_for(world, due_at=NOW)
+    assignment_end(assignment=world.cra_assignment, end_date=world.cra_assignment.start_date,
+                   by=world.crm, reason="Left the trial")
+    [reminder_id] = services.reminders_claim(now=NOW)
+    assert services.reminder_deliver(reminder_id) == "skipped"
+    assert not Notification.objects.filter(deadline=deadline).exists()
+    assert mail.outbox == []
+    assert "no longer has access" in Reminder.objects.get(pk=reminder_id).last_error
