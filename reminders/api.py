@@ -63,6 +63,10 @@ class DeadlineSerializer(serializers.ModelSerializer):
         return value
 
 
+class ReassignSerializer(serializers.Serializer):
+    owner = serializers.PrimaryKeyRelatedField(queryset=User.objects.filter(is_active=True))
+
+
 class DeadlineFilter(django_filters.FilterSet):
     mine = django_filters.BooleanFilter(method="filter_mine")
     overdue = django_filters.BooleanFilter(method="filter_overdue")
@@ -125,6 +129,24 @@ class DeadlineViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.C
                 None if owner == request.user else request.user),
         )
         return Response(self.get_serializer(deadline).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=ReassignSerializer,
+                   responses={200: DeadlineSerializer, 400: None, 403: None, 404: None})
+    @action(detail=True, methods=["post"], url_path="reassign")
+    def reassign(self, request, pk=None):
+        """The trial's CRM gives the deadline to someone else on the trial."""
+        deadline = self.get_object()
+        if deadline.trial is None or not trial_has_permission(
+                user=request.user, trial=deadline.trial, codename="manage_staff"):
+            raise PermissionDenied("Only the trial's CRM gives deadlines to someone else.")
+        serializer = ReassignSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        owner = serializer.validated_data["owner"]
+        refusal = deadline_creation_refusal(by=request.user, trial=deadline.trial, owner=owner)
+        if refusal:
+            raise ApplicationError(refusal[1], field=refusal[0])
+        deadline = services.deadline_reassign(deadline=deadline, owner=owner, by=request.user)
+        return Response(self.get_serializer(deadline).data)
 
     @extend_schema(request=None, responses={200: DeadlineSerializer, 400: None, 403: None,
                                             404: None})

@@ -112,3 +112,12 @@ def deadline_creation_refusal(*, by, trial, owner, escalation_user=None) -> tupl
                                                               codename="view_trial"):
             return (field, f"{person.full_name} does not work on this trial.")
     return None
+
+
+def trial_people_ids(*, trial) -> QuerySet:
+    """Ids of the CRO people who work on the trial now (who may own its deadlines)."""
+    from trials.models import TrialUserObjectPermission
+
+    return TrialUserObjectPermission.objects.filter(
+        content_object=trial, permission__codename="view_trial",
+        user__organisation__kind="CRO").values("user_id")

@@ -182,6 +182,22 @@ def deadline_complete(*, deadline: Deadline, by) -> Deadline:
     return _close(locked, state=Deadline.State.DONE, by=by)
 
 
+@transaction.atomic
+def deadline_reassign(*, deadline: Deadline, owner, by, now: datetime | None = None) -> Deadline:
+    """Give an open deadline to someone else (its owner left the trial, or work moved); the new
+    owner hears of it as of a new deadline. Whether `by` may is the caller's (view's) check."""
+    locked = Deadline.objects.select_for_update().get(pk=deadline.pk)
+    if locked.state != Deadline.State.OPEN:
+        raise ApplicationError("Only an open deadline can be given to someone else.",
+                               field="owner")
+    if locked.owner_id == owner.pk:
+        return locked
+    locked.owner = owner
+    _schedule(locked, policies()[locked.kind], now or timezone.now(), fresh=True)
+    locked.save()
+    return locked
+
+
 # ------------------------------------------------------------------------------------ the sweep
 
 def _stage_of(scheduled: datetime, due_at: datetime, policy: Policy) -> str:

@@ -7,6 +7,7 @@ urlpatterns = [
     path("deadlines/", views.my_deadlines, name="my_deadlines"),
     path("deadlines/new/", views.deadline_new, name="deadline_new"),
     path("deadlines/<int:pk>/done/", views.deadline_done, name="deadline_done"),
+    path("deadlines/<int:pk>/reassign/", views.deadline_reassign, name="deadline_reassign"),
     path("trials/<int:pk>/deadlines/", views.trial_deadlines, name="trial_deadlines"),
     path("notifications/", views.notification_list, name="notifications"),
     path("notifications/bell/", views.bell, name="bell"),

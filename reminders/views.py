@@ -23,6 +23,7 @@ from reminders.selectors import (
     deadlines_of_trial,
     deadlines_visible_to,
     notifications_of,
+    trial_people_ids,
     unread_count,
 )
 from staffing.models import User
@@ -68,9 +69,11 @@ def trial_deadlines(request, pk: int):
         raise PermissionDenied
     form, page = _filtered(request, deadlines_of_trial(trial=trial),
                            trials=trials_visible_to(user=request.user).filter(pk=trial.pk))
+    team = User.objects.filter(
+        is_active=True, pk__in=trial_people_ids(trial=trial)).order_by("first_name", "username")
     return render(request, "reminders/trial_deadlines.html", {
         "trial": trial, "form": form, "page": page, "now": timezone.now(),
-        "manual_kinds": MANUAL_KINDS,
+        "manual_kinds": MANUAL_KINDS, "team": list(team),
     })
 
 
@@ -126,6 +129,31 @@ def deadline_done(request, pk: int):
     else:
         messages.success(request, f"Done: {deadline.title}")
     return redirect(_safe_next(request, "reminders:my_deadlines"))
+
+
+@login_required
+@require_POST
+def deadline_reassign(request, pk: int):
+    """The trial's CRM gives a deadline to someone else on the trial (trial deadlines page)."""
+    deadline = get_object_or_404(deadlines_visible_to(user=request.user), pk=pk)
+    if deadline.trial is None or "manage_staff" not in trial_permissions_of(
+            user=request.user, trial=deadline.trial):
+        raise PermissionDenied
+    owner = User.objects.filter(pk=request.POST.get("owner") or 0, is_active=True).first() \
+        if (request.POST.get("owner") or "").isdigit() else None
+    refusal = ("owner", "Choose a person.") if owner is None else deadline_creation_refusal(
+        by=request.user, trial=deadline.trial, owner=owner)
+    if refusal:
+        messages.error(request, refusal[1])
+    else:
+        try:
+            services.deadline_reassign(deadline=deadline, owner=owner, by=request.user)
+        except ApplicationError as error:
+            messages.error(request, error.message)
+        else:
+            messages.success(request, f"\u201c{deadline.title}\u201d now belongs to "
+                                      f"{owner.full_name}.")
+    return redirect("reminders:trial_deadlines", pk=deadline.trial_id)
 
 
 def _safe_next(request, fallback: str) -> str:

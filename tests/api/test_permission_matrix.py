@@ -186,6 +186,12 @@ def preferences_form(w, target) -> dict:
     return {"email_enabled": "on", "daily_digest": "on", "muted_kinds": ["milestone"]}
 
 
+def reassign_to(owner_attr: str) -> Callable[..., dict]:
+    def body(w, target) -> dict:
+        return {"owner": getattr(w, owner_attr).pk}
+    return body
+
+
 def new_deadline(owner_attr: str | None, kind: str = "task") -> Callable[..., dict]:
     def body(w, target) -> dict:
         data = {"kind": kind, "title": "Send the visit confirmation letter",
@@ -392,6 +398,11 @@ MATRIX: dict[str, Route] = {
         row("POST", "deadline_a",                        "302  302  302  404  404  404  L"),
         row("POST", "deadline_b",                        "302  404  404  404  404  404  L"),
     ),
+    "reminders:deadline_reassign": page(
+        row("GET", "deadline_a",                         "405  405  405  405  405  405  L"),
+        row("POST", "deadline_a", reassign_to("monitor"), "302  302  403  404  404  404  L"),
+        row("POST", "deadline_b", reassign_to("crm_b"),  "302  404  404  404  404  404  L"),
+    ),
     "reminders:trial_deadlines": page(
         row("GET", "trial_a",                            "200  200  403  403  403  404  L"),
         row("GET", "trial_b",                            "200  404  404  404  404  403  L"),
@@ -575,6 +586,13 @@ MATRIX: dict[str, Route] = {
         row("GET", "deadline_b",                         "200  404  404  404  404  404  U"),
         row("PATCH", "deadline_a", some_fields,          "405  405  405  405  405  405  U"),
         row("DELETE", "deadline_a",                      "405  405  405  405  405  405  U"),
+    ),
+    "api:deadline-reassign": api(
+        row("GET", "deadline_a",                         "405  405  405  405  405  405  U"),
+        row("POST", "deadline_a", reassign_to("monitor"), "200  200  403  404  404  404  U"),
+        row("POST", "deadline_a", reassign_to("sponsor"), "400  400  403  404  404  404  U",
+            note="a sponsor viewer cannot own the CRO's work"),
+        row("POST", "deadline_b", reassign_to("crm_b"),  "200  404  404  404  404  404  U"),
     ),
     "api:deadline-done": api(
         row("GET", "deadline_a",                         "405  405  405  405  405  405  U"),

@@ -298,3 +298,24 @@ def test_trial_deadlines_page_flags_owners_who_left_the_trial(world):
     assignment_end(assignment=world.cra_assignment, end_date=world.cra_assignment.start_date,
                    by=world.crm, reason="Moved to another trial")
     assert b"left the trial" in client.get(url).content
+
+
+def test_the_crm_gives_a_leavers_deadline_to_someone_else(world):
+    w = world
+    assignment_end(assignment=w.cra_assignment, end_date=w.cra_assignment.start_date,
+                   by=w.crm, reason="Left the CRO")
+    client = Client()
+    client.force_login(w.crm)
+    page = client.get(reverse("reminders:trial_deadlines", args=[w.trial_a.pk]))
+    assert w.cra not in page.context["team"]  # no longer on the trial
+    response = client.post(reverse("reminders:deadline_reassign", args=[w.deadline_a.pk]),
+                           {"owner": w.monitor.pk})
+    assert response.status_code == 302
+    deadline = Deadline.objects.get(pk=w.deadline_a.pk)
+    assert deadline.owner == w.monitor
+    assert deadline.next_reminder_at is not None
+    refused = api_as(w.crm).post(f"/api/v1/deadlines/{w.deadline_a.pk}/reassign/",
+                                 {"owner": w.outsider.pk}, format="json")
+    assert refused.status_code == 400
+    assert "owner" in refused.json()
+    assert Deadline.objects.get(pk=w.deadline_a.pk).owner == w.monitor
