@@ -33,28 +33,6 @@ BENCH_DB = "croportal_bench"
 TOTAL = 1_000_000
 DUE = 10_000
 
-# Deadlines 1..DUE are open with their reminder due now; of the rest, six in ten are closed
-# (nothing scheduled) and four in ten are open with their next reminder still to come.
-INSERT = """
-INSERT INTO reminders_deadline (
-    created_at, updated_at, kind, content_type_id, object_id, key, trial_id, title, url,
-    owner_id, escalation_user_id, due_at, state, done_at, remind_at, escalate_at,
-    next_reminder_at, last_reminded_at, escalated_at, reminders_sent, delivery_failed_at)
-SELECT
-    %(now)s, %(now)s, 'task', %(ct)s, g, 'bench', NULL, 'Deadline ' || g, '',
-    %(owner)s, NULL,
-    CASE WHEN g <= %(due)s THEN %(now)s - make_interval(hours => g)
-         ELSE %(now)s + make_interval(mins => g) END,
-    CASE WHEN g > %(due)s AND g %% 10 < 6 THEN 'done' ELSE 'open' END,
-    CASE WHEN g > %(due)s AND g %% 10 < 6 THEN %(now)s END,
-    sched.at, NULL, sched.at, NULL, NULL, 0, NULL
-FROM generate_series(1, %(total)s) AS g
-CROSS JOIN LATERAL (
-    SELECT CASE WHEN g <= %(due)s THEN %(now)s - make_interval(secs => g)
-                WHEN g %% 10 < 6 THEN NULL
-                ELSE %(now)s + make_interval(mins => g) END AS at
-) AS sched
-"""
 
 
 def say(text: str) -> None:
@@ -112,6 +90,7 @@ def main() -> None:
     from reminders import services, tasks
     from reminders.models import Deadline, Reminder
     from staffing.models import User
+    from tests.reminders.bulk import INSERT_DEADLINES
 
     say(f"database {BENCH_DB} on {connection.settings_dict['HOST']}:"
         f"{connection.settings_dict['PORT']}; PostgreSQL "
@@ -121,9 +100,10 @@ def main() -> None:
     owner = User.objects.create_user(username="bench_owner", password=None)
     now = timezone.now()
     with connection.cursor() as cursor:
-        _, insert_s = timed(f"insert {TOTAL:,} deadlines ({DUE:,} due)", cursor.execute, INSERT, {
-            "now": now, "ct": ContentType.objects.get_for_model(User).pk, "owner": owner.pk,
-            "due": DUE, "total": TOTAL})
+        rows = {"key": "bench", "now": now, "ct": ContentType.objects.get_for_model(User).pk,
+                "owner": owner.pk, "due": DUE, "total": TOTAL}
+        _, insert_s = timed(f"insert {TOTAL:,} deadlines ({DUE:,} due)", cursor.execute,
+                            INSERT_DEADLINES, rows)
         timed("vacuum analyze", cursor.execute, "VACUUM ANALYZE reminders_deadline")
         cursor.execute("SELECT pg_size_pretty(pg_total_relation_size('reminders_deadline')),"
                        " pg_size_pretty(pg_relation_size('deadline_sweep'))")

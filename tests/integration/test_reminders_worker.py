@@ -36,6 +36,8 @@ from django.utils import timezone
 from reminders import services
 from reminders.models import Deadline, Notification, Reminder
 from reminders.policies import Kind
+from staffing.models import Role
+from staffing.services import assignment_start
 from tests.conftest import make_user, need_service
 from tests.integration import test_celery_worker as plain_worker
 from tests.integration.test_celery_worker import _forget_queue, database_url_of, stop
@@ -183,11 +185,16 @@ def due_task(w, owner, index: int, *, prefix: str, due_at: datetime | None = Non
 
 
 def owners(w, prefix: str, count: int, *, with_email: bool = True) -> list:
-    return [
+    """People on trial A (reminders only reach those who work on the deadline's trial)."""
+    people = [
         make_user(f"{prefix}_{i}", w.cro,
                   email=f"{prefix}.{i}@example.org" if with_email else "")
         for i in range(count)
     ]
+    for person in people:
+        assignment_start(user=person, trial=w.trial_a, role=Role.MEDICAL_MONITOR, by=w.admin,
+                         start_date=timezone.localdate() - timedelta(days=1))
+    return people
 
 
 def stamps(log: str, marker: str) -> list[datetime]:
