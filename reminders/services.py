@@ -102,13 +102,21 @@ def deadline_upsert(
         deadline.state != Deadline.State.OPEN
         or deadline.due_at != due_at
         or deadline.owner_id != getattr(owner, "pk", owner)
-        or deadline.escalation_user_id != getattr(escalation_user, "pk", escalation_user)
     )
+    new_escalation = (
+        deadline.escalation_user_id != getattr(escalation_user, "pk", escalation_user))
     for name, value in fields.items():
         setattr(deadline, name, value)
     if moved:
         deadline.state, deadline.done_at = Deadline.State.OPEN, None
         _schedule(deadline, policies()[kind], now, fresh=True)
+    elif new_escalation:
+        # Only whom to escalate to changed: the owner's reminders go on as they were, and a
+        # pending escalation goes to the new person (or nobody); a sent one is not repeated.
+        pending = deadline.escalated_at is None and escalation_user is not None
+        deadline.escalate_at = (
+            policies()[kind].escalation_time(deadline.due_at) if pending else None)
+        _schedule(deadline, policies()[kind], now, fresh=False)
     deadline.save()
     return deadline
 

@@ -7,12 +7,13 @@ from django.conf import settings
 from django.contrib.auth.models import Permission
 from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
 
 from croportal.audit import audited_save
 from croportal.exceptions import ApplicationError, SignatureRefused
+from reminders.models import Deadline
 from reminders.policies import Kind as DeadlineKind
 from reminders.services import deadline_close, deadline_upsert
 from sites.models import Site, SiteUserObjectPermission
@@ -73,6 +74,7 @@ def assignment_start(
                             end_date=end_date, allocation=allocation)
     audited_save(assignment, by=by, reason="Assignment started")
     permissions_sync(user=user, trial=trial)
+    training_escalations_refresh(users=_affected_by(assignment))
     return assignment
 
 
@@ -84,6 +86,7 @@ def assignment_end(*, assignment: Assignment, end_date: date, by: User, reason: 
     assignment.end_date = end_date
     audited_save(assignment, by=by, reason=reason, update_fields=["end_date", "updated_at"])
     permissions_sync(user=assignment.user, trial=assignment.trial)
+    training_escalations_refresh(users=_affected_by(assignment))
     return assignment
 
 
@@ -132,8 +135,13 @@ def assignments_apply_dates(*, today: date | None = None) -> int:
     )
     for user_id, trial_id in sorted(pairs):
         with transaction.atomic():
-            permissions_sync(user=User.objects.get(pk=user_id),
-                             trial=Trial.objects.get(pk=trial_id), today=today)
+            user = User.objects.get(pk=user_id)
+            trial = Trial.objects.get(pk=trial_id)
+            permissions_sync(user=user, trial=trial, today=today)
+            crm_of_trial = Assignment.objects.filter(user=user, trial=trial, role=Role.CRM)
+            training_escalations_refresh(
+                users=[user, *(_escalating_to(user=user, trial=trial)
+                               if crm_of_trial.exists() else [])])
     return len(pairs)
 
 
@@ -264,6 +272,39 @@ def _training_deadlines_sync(*, user: User, kind: str, title: str) -> None:
         else:
             state = "done" if record.expires_on is not None else "cancelled"
             deadline_close(kind=DeadlineKind.TRAINING_EXPIRY, subject=record, state=state)
+
+
+def _affected_by(assignment: Assignment) -> list[User]:
+    """Whose training deadlines an assignment change may re-route: the person's own (their home
+    trial may change) and, for a CRM, those of the people whose escalations go to them there."""
+    users = [assignment.user]
+    if assignment.role == Role.CRM:
+        users += _escalating_to(user=assignment.user, trial=assignment.trial)
+    return users
+
+
+def _escalating_to(*, user: User, trial: Trial) -> list[User]:
+    owner_ids = Deadline.objects.filter(
+        kind=DeadlineKind.TRAINING_EXPIRY, state=Deadline.State.OPEN, trial=trial,
+        escalation_user=user).values("owner_id")
+    # Also everyone on the trial: a new CRM may be the first the trial's people can escalate to.
+    on_trial = Assignment.objects.filter(trial=trial).values("user_id")
+    return list(User.objects.filter(Q(pk__in=owner_ids) | Q(pk__in=on_trial)).exclude(pk=user.pk))
+
+
+def training_escalations_refresh(*, users: list[User]) -> None:
+    """Point each open training-expiry deadline of these people at their current home trial
+    and its CRM (assignments changed). Owner reminders are not restarted."""
+    records = TrainingRecord.objects.filter(
+        user__in=[u.pk for u in users],
+        pk__in=Deadline.objects.filter(
+            kind=DeadlineKind.TRAINING_EXPIRY, state=Deadline.State.OPEN,
+            content_type=ContentType.objects.get_for_model(TrainingRecord),
+        ).values("object_id"),
+    ).select_related("user")
+    for record in records:
+        if record.expires_on is not None:
+            _training_deadline_open(record=record, user=record.user, expires_on=record.expires_on)
 
 
 def _training_deadline_open(*, record: TrainingRecord, user: User, expires_on: date) -> None:

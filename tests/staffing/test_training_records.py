@@ -385,3 +385,50 @@ def test_an_admin_edit_needs_a_reason_and_moves_the_deadline(world, client):
     response = client.post(url, {**data, "change_reason": "Sponsor SOP: one year"})
     assert response.status_code == 302
     assert expiry_deadline(record).due_at.date() == date(2027, 1, 15)
+
+
+def test_training_escalation_follows_the_people_who_run_the_trial(world):
+    """A new CRM of the person's home trial takes over escalations from the one who left."""
+    from datetime import date as _date
+    from datetime import timedelta as _timedelta
+
+    from django.utils import timezone as _tz
+
+    from reminders.models import Deadline
+    from staffing.models import Assignment, Role
+    from staffing.services import (
+        assignment_end,
+        assignment_start,
+        assignments_apply_dates,
+        training_record_create,
+    )
+
+    w = world
+    record = training_record_create(user=w.cra, kind="gcp", completed_on=_date(2024, 6, 1),
+                                    by=w.cra)
+    deadline = Deadline.objects.get(kind="training_expiry", object_id=record.pk)
+    first_crm = deadline.escalation_user
+    assert deadline.trial == w.trial_a
+    assert first_crm is not None
+    schedule = (deadline.remind_at, deadline.last_reminded_at)
+
+    # The trial's first CRM (its creator) handed over yesterday; the hourly task applies it.
+    today = _tz.localdate()
+    Assignment.objects.filter(trial=w.trial_a, role=Role.CRM).exclude(user=w.crm).update(
+        start_date=today - _timedelta(days=2), end_date=today - _timedelta(days=1))
+    assignments_apply_dates(today=today)
+    deadline.refresh_from_db()
+    assert deadline.escalation_user == w.crm
+    assert (deadline.remind_at, deadline.last_reminded_at) == schedule  # not restarted
+
+    newcomer_assignment = Assignment.objects.get(trial=w.trial_a, user=w.crm, role=Role.CRM)
+    assignment_end(assignment=newcomer_assignment, end_date=newcomer_assignment.start_date,
+                   by=w.admin, reason="Left the CRO")
+    deadline.refresh_from_db()
+    assert deadline.escalation_user is None  # nobody left to escalate to on trial A
+    assert deadline.escalate_at is None
+    assignment_start(user=w.crm_b, trial=w.trial_a, role=Role.CRM, by=w.admin,
+                     start_date=_tz.localdate() - _timedelta(days=1))
+    deadline.refresh_from_db()
+    assert deadline.escalation_user == w.crm_b
+    assert deadline.escalate_at is not None
