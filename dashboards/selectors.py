@@ -2,9 +2,10 @@
 
 from collections.abc import Callable
 
-from django.db.models import Model, QuerySet
+from django.db.models import Model, Q, QuerySet
 
 from croportal.audit import field_changes
+from reminders.selectors import deadlines_for_list, deadlines_visible_to
 from safety.selectors import adverse_events_visible_to, review_queue_for
 from sites.selectors import (
     sites_changeable_by,
@@ -39,6 +40,10 @@ def home_for(*, user) -> dict:
         sections["review_queue"] = list(review_queue_for(user=user)[:50])
     if Role.SPONSOR_VIEWER in roles:
         sections["sponsor_trials"] = list(trials_with_counts(trials_visible_to(user=user)))
+    if not user.is_sponsor_user:
+        sections["my_deadlines"] = list(deadlines_for_list(
+            deadlines_visible_to(user=user)
+            .filter(Q(owner=user) | Q(escalation_user=user), state="open"))[:8])
     return sections
 
 
