@@ -165,3 +165,21 @@ def test_no_word_reaches_someone_who_has_left_the_trial(world):
     assert not Notification.objects.filter(deadline=deadline).exists()
     assert mail.outbox == []
     assert "no longer has access" in Reminder.objects.get(pk=reminder_id).last_error
+
+
+@pytest.mark.parametrize("kind", Kind.values)
+def test_every_kind_has_stages_and_its_reminder_is_sent_once(world, kind):
+    world.cra.email = "cra@example.org"
+    world.cra.save()
+    policy = DEFAULT_POLICIES[kind]
+    assert policy.stage_times(NOW), f"{kind} has no reminder stage"
+    deadline = task_for(world, due_at=NOW + timedelta(hours=2), kind=kind,
+                        escalation_user=world.crm)
+    for _ in range(2):  # a second sweep and redelivered messages change nothing
+        for reminder_id in services.reminders_claim(now=NOW):
+            services.reminder_deliver(reminder_id)
+            services.reminder_deliver(reminder_id)
+    [note] = Notification.objects.filter(deadline=deadline)
+    assert note.user == world.cra
+    assert note.kind == kind
+    assert [m.to for m in mail.outbox] == [["cra@example.org"]]
