@@ -1,5 +1,7 @@
 """Deadlines, the reminders queued for them, in-app notifications, preferences (DESIGN §5)."""
 
+from datetime import timedelta
+
 from django.conf import settings
 from django.contrib.contenttypes.fields import GenericForeignKey
 from django.contrib.contenttypes.models import ContentType
@@ -7,7 +9,7 @@ from django.db import models
 from django.db.models import Q
 
 from croportal.db import TimeStampedModel
-from reminders.policies import DEFAULT_POLICIES, Kind, Policy
+from reminders.policies import Kind, Policy
 
 
 class Deadline(TimeStampedModel):
@@ -95,8 +97,6 @@ class ReminderPolicy(models.Model):
         return f"Reminder policy for {self.get_kind_display()}"
 
     def as_policy(self) -> Policy:
-        from datetime import timedelta
-
         return Policy(
             before=tuple(timedelta(hours=float(h)) for h in self.before_hours),
             at_due=self.remind_at_due,
@@ -105,10 +105,6 @@ class ReminderPolicy(models.Model):
             escalate_after=(timedelta(hours=self.escalate_after_hours)
                             if self.escalate_after_hours is not None else None),
         )
-
-    @classmethod
-    def default_for(cls, kind: str) -> Policy:
-        return DEFAULT_POLICIES[kind]
 
 
 class Reminder(models.Model):

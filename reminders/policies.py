@@ -10,6 +10,8 @@ from datetime import datetime, timedelta
 
 from django.db import models
 
+from croportal.exceptions import ApplicationError
+
 
 class Kind(models.TextChoices):
     TASK = "task", "Task"
@@ -89,8 +91,6 @@ DEFAULT_POLICIES: dict[str, Policy] = {
 
 
 def check_kind(kind: str) -> None:
-    from croportal.exceptions import ApplicationError
-
     if kind not in Kind.values:
         known = ", ".join(Kind.values)
         raise ApplicationError(f"Unknown deadline kind {kind!r}; known kinds: {known}.",

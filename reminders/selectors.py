@@ -6,7 +6,8 @@ from django.db.models import BooleanField, Case, Exists, OuterRef, Q, QuerySet, 
 from django.utils import timezone
 
 from reminders.models import Deadline, Notification
-from trials.selectors import trial_ids_with
+from trials.models import TrialUserObjectPermission
+from trials.selectors import trial_has_permission, trial_ids_with
 
 
 def _visible_trial_ids(user):
@@ -43,8 +44,6 @@ def deadlines_for_list(queryset: QuerySet[Deadline], *, now: datetime | None = N
 def deadlines_of_trial(*, trial) -> QuerySet[Deadline]:
     """A trial's deadlines, each marked with whether its owner still works on the trial (a
     leaver's deadlines need a new owner: their reminders are no longer sent)."""
-    from trials.models import TrialUserObjectPermission
-
     on_trial = TrialUserObjectPermission.objects.filter(
         user_id=OuterRef("owner_id"), content_object_id=OuterRef("trial_id"),
         permission__codename="view_trial")
@@ -97,8 +96,6 @@ def digest_contents(*, user, now: datetime) -> dict:
 def deadline_creation_refusal(*, by, trial, owner, escalation_user=None) -> tuple[str, str] | None:
     """Why `by` may not set this hand-made deadline, as (field, message); None when they may.
     Anyone of the CRO on the trial sets their own; its CRM sets them for the trial's people."""
-    from trials.selectors import trial_has_permission
-
     if by.is_sponsor_user or not trial_has_permission(user=by, trial=trial,
                                                       codename="view_trial"):
         return ("trial", "You cannot set deadlines on this trial.")
@@ -116,8 +113,6 @@ def deadline_creation_refusal(*, by, trial, owner, escalation_user=None) -> tupl
 
 def trial_people_ids(*, trial) -> QuerySet:
     """Ids of the CRO people who work on the trial now (who may own its deadlines)."""
-    from trials.models import TrialUserObjectPermission
-
     return TrialUserObjectPermission.objects.filter(
         content_object=trial, permission__codename="view_trial",
         user__organisation__kind="CRO").values("user_id")

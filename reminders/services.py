@@ -26,6 +26,9 @@ from reminders.models import (
     ReminderPolicy,
 )
 from reminders.policies import DEFAULT_POLICIES, MANUAL_KINDS, Kind, Policy, check_kind
+from reminders.selectors import digest_contents
+from staffing.models import User
+from trials.selectors import trial_ids_with
 
 logger = logging.getLogger(__name__)
 
@@ -392,8 +395,6 @@ def reminder_message(reminder: Reminder) -> str:
 def _may_hear_about(user, deadline: Deadline) -> bool:
     if deadline.trial_id is None or user.is_superuser:
         return user.is_active
-    from trials.selectors import trial_ids_with
-
     return user.is_active and trial_ids_with(user=user, codename="view_trial").filter(
         content_object_id=deadline.trial_id).exists()
 
@@ -531,8 +532,6 @@ def digest_send(*, user, now: datetime | None = None) -> Digest | None:
     preference = preference_of(user)
     if not preference.daily_digest or not user.email or not user.is_active:
         return None
-    from reminders.selectors import digest_contents
-
     contents = digest_contents(user=user, now=now)
     try:
         with transaction.atomic():
@@ -556,8 +555,6 @@ def digest_send(*, user, now: datetime | None = None) -> Digest | None:
 
 def digests_send(*, now: datetime | None = None) -> int:
     """Every active person whose local digest hour has come and who has had none today."""
-    from staffing.models import User
-
     now = now or timezone.now()
     sent = 0
     users = User.objects.filter(is_active=True).exclude(email="").select_related(

@@ -3,8 +3,10 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
+from django.db.models import Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
@@ -27,7 +29,8 @@ from reminders.selectors import (
     unread_count,
 )
 from staffing.models import User
-from trials.selectors import trial_ids_with, trial_permissions_of, trials_visible_to
+from staffing.selectors import people_on_managed_trials
+from trials.selectors import trial_permissions_of, trials_visible_to
 
 PAGE_SIZE = 50
 
@@ -52,8 +55,7 @@ def _filtered(request, queryset, *, trials):
 def my_deadlines(request):
     """The caller's own deadlines and escalations: overdue first, filters by trial and kind."""
     user = request.user
-    mine = deadlines_visible_to(user=user).filter(owner=user) | deadlines_visible_to(
-        user=user).filter(escalation_user=user)
+    mine = deadlines_visible_to(user=user).filter(Q(owner=user) | Q(escalation_user=user))
     form, page = _filtered(request, mine, trials=trials_visible_to(user=user))
     return render(request, "reminders/my_deadlines.html", {
         "form": form, "page": page, "now": timezone.now(),
@@ -78,12 +80,11 @@ def trial_deadlines(request, pk: int):
 
 
 def _people_for(user):
-    """Whom the caller may give a deadline: themself, and the people of trials they manage."""
-    managed = trial_ids_with(user=user, codename="manage_staff")
-    if user.is_superuser:
-        return User.objects.filter(is_active=True, organisation__kind="CRO").order_by("username")
-    return User.objects.filter(is_active=True, assignments__trial_id__in=managed).exclude(
-        organisation__kind="SPONSOR").distinct().order_by("username")
+    """Whom the caller may give a deadline: the people now on the trials they manage."""
+    people = User.objects.filter(is_active=True).exclude(organisation__kind="SPONSOR")
+    if not user.is_superuser:
+        people = people.filter(pk__in=people_on_managed_trials(user=user))
+    return people.order_by("username")
 
 
 @login_required
@@ -139,8 +140,9 @@ def deadline_reassign(request, pk: int):
     if deadline.trial is None or "manage_staff" not in trial_permissions_of(
             user=request.user, trial=deadline.trial):
         raise PermissionDenied
-    owner = User.objects.filter(pk=request.POST.get("owner") or 0, is_active=True).first() \
-        if (request.POST.get("owner") or "").isdigit() else None
+    chosen = request.POST.get("owner", "")
+    owner = (User.objects.filter(pk=int(chosen), is_active=True).first()
+             if chosen.isdigit() and len(chosen) < 19 else None)
     refusal = ("owner", "Choose a person.") if owner is None else deadline_creation_refusal(
         by=request.user, trial=deadline.trial, owner=owner)
     if refusal:
@@ -162,8 +164,6 @@ def _safe_next(request, fallback: str) -> str:
         target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     ):
         return target
-    from django.urls import reverse
-
     return reverse(fallback)
 
 
