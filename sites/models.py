@@ -26,6 +26,9 @@ class Site(TimeStampedModel):
     status = models.CharField(max_length=20, choices=SiteStatus.choices, default="identified")
     target_enrollment = models.PositiveIntegerField(default=0)
     activated_on = models.DateField(null=True, blank=True)
+    planned_activation_on = models.DateField(null=True, blank=True)
+    contract_executed_on = models.DateField(null=True, blank=True)
+    initiation_visit_on = models.DateField("initiation visit (SIV) done on", null=True, blank=True)
     history = HistoricalRecords()
 
     class Meta:
@@ -52,6 +55,113 @@ class SiteGroupObjectPermission(GroupObjectPermissionBase):
     content_object = models.ForeignKey(Site, on_delete=models.CASCADE)
 
 
+class DocumentKind(models.TextChoices):
+    """Essential documents of a site (ICH E6(R2) §8.2 and US forms; DOMAIN B §7)."""
+
+    INVESTIGATOR_BROCHURE = "investigator_brochure", "Investigator's brochure"
+    SIGNED_PROTOCOL = "signed_protocol", "Signed protocol and amendments"
+    ETHICS_APPROVAL = "ethics_approval", "IRB/IEC approval"
+    REGULATORY_APPROVAL = "regulatory_approval", "Regulatory authority approval"
+    INFORMED_CONSENT_FORM = "informed_consent_form", "Approved informed consent form"
+    INVESTIGATOR_CV = "investigator_cv", "Investigator CV"
+    MEDICAL_LICENCE = "medical_licence", "Medical licence"
+    LAB_CERTIFICATION = "lab_certification", "Laboratory certification"
+    LAB_NORMAL_RANGES = "lab_normal_ranges", "Laboratory normal ranges"
+    FORM_FDA_1572 = "form_fda_1572", "Form FDA 1572"
+    FINANCIAL_DISCLOSURE = "financial_disclosure", "Financial disclosure"
+    CLINICAL_TRIAL_AGREEMENT = "clinical_trial_agreement", "Clinical trial agreement"
+    INSURANCE = "insurance", "Insurance statement"
+    DELEGATION_LOG = "delegation_log", "Delegation log"
+    SHIPPING_TRAINING = "shipping_training", "Dangerous-goods shipping training"
+    OTHER = "other", "Other"
+
+
+class DocumentStatus(models.TextChoices):
+    REQUESTED = "requested", "Requested"
+    RECEIVED = "received", "Received"
+    APPROVED = "approved", "Approved"
+    REJECTED = "rejected", "Rejected"
+    SUPERSEDED = "superseded", "Superseded"
+
+
+class EssentialDocument(TimeStampedModel):
+    site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="documents")
+    kind = models.CharField(max_length=32, choices=DocumentKind.choices)
+    title = models.CharField(max_length=200, blank=True)
+    version = models.CharField(max_length=30, blank=True)
+    effective_on = models.DateField(null=True, blank=True)
+    expires_on = models.DateField(null=True, blank=True)
+    status = models.CharField(
+        max_length=12, choices=DocumentStatus.choices, default=DocumentStatus.RECEIVED
+    )
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["site_id", "kind", "-effective_on", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(kind__in=[k.value for k in DocumentKind]), name="document_kind_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=[s.value for s in DocumentStatus]),
+                name="document_status_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(expires_on__isnull=True) | Q(effective_on__isnull=True)
+                | Q(expires_on__gt=models.F("effective_on")),
+                name="document_expires_after_effective",
+            ),
+        ]
+        indexes = [models.Index(fields=["site", "kind", "status"])]
+
+    def __str__(self) -> str:
+        version = f" v{self.version}" if self.version else ""
+        return f"{self.get_kind_display()}{version}"
+
+    def is_current(self, today) -> bool:
+        return (
+            self.status == DocumentStatus.APPROVED
+            and (self.effective_on is None or self.effective_on <= today)
+            and (self.expires_on is None or self.expires_on > today)
+        )
+
+
+class SiteConsentVersion(TimeStampedModel):
+    """An ICF version's ethics approval and effective date at one site. When it becomes
+    effective, the site's active subjects on an older version are due for re-consent."""
+
+    site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="consent_versions")
+    consent_version = models.ForeignKey(
+        "trials.ConsentVersion", on_delete=models.PROTECT, related_name="site_approvals"
+    )
+    ethics_approved_on = models.DateField()
+    effective_on = models.DateField()
+    reconsent_started_at = models.DateTimeField(null=True, blank=True, editable=False)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["site_id", "effective_on", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["site", "consent_version"], name="site_consent_version_unique"
+            ),
+            models.CheckConstraint(
+                condition=Q(effective_on__gte=models.F("ethics_approved_on")),
+                name="consent_effective_after_approval",
+            ),
+        ]
+        indexes = [
+            # The hourly sweep for versions that became effective (re-consent deadlines).
+            models.Index(
+                fields=["effective_on"], condition=Q(reconsent_started_at__isnull=True),
+                name="site_consent_pending",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.consent_version} at site {self.site_id}"
+
+
 class SubjectStatus(models.TextChoices):
     SCREENING = "screening", "Screening"
     SCREEN_FAILED = "screen_failed", "Screen failed"
@@ -74,6 +184,7 @@ class Subject(TimeStampedModel):
     completed_on = models.DateField(null=True, blank=True)
     withdrawn_on = models.DateField(null=True, blank=True)
     withdrawal_reason = models.TextField(blank=True)
+    screen_failed_on = models.DateField(null=True, blank=True)
     history = HistoricalRecords()
 
     class Meta:
@@ -87,7 +198,36 @@ class Subject(TimeStampedModel):
                 name="subject_status_valid",
             ),
         ]
-        indexes = [models.Index(fields=["site", "status"])]
+        indexes = [
+            models.Index(fields=["site", "status"]),
+            models.Index(fields=["trial", "enrolled_on"]),
+        ]
 
     def __str__(self) -> str:
         return f"Subject {self.number}"
+
+
+class ConsentRecord(TimeStampedModel):
+    """A subject's signature of one ICF version (first consent or re-consent)."""
+
+    subject = models.ForeignKey(Subject, on_delete=models.PROTECT, related_name="consents")
+    consent_version = models.ForeignKey(
+        "trials.ConsentVersion", on_delete=models.PROTECT, related_name="+"
+    )
+    consented_on = models.DateField()
+    obtained_by = models.CharField(
+        max_length=200, blank=True, help_text="Site staff who obtained consent (name or role)"
+    )
+    is_reconsent = models.BooleanField(default=False)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["subject_id", "consented_on", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["subject", "consent_version"], name="consent_once_per_version"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.subject} consented to {self.consent_version} on {self.consented_on}"

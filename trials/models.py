@@ -45,6 +45,7 @@ class Trial(TimeStampedModel):
     investigational_product = models.CharField(max_length=200, blank=True)
     safety_timezone = models.CharField(max_length=64, default="UTC")
     dibd = models.DateField("development international birth date", null=True, blank=True)
+    status_before_hold = models.CharField(max_length=20, blank=True, editable=False)
     history = HistoricalRecords()
 
     class Meta:
@@ -62,6 +63,10 @@ class Trial(TimeStampedModel):
             models.CheckConstraint(
                 condition=Q(status__in=[s.value for s in TrialStatus]), name="trial_status_valid"
             ),
+            # One trial per registry record: a second import of the same NCT ID cannot duplicate.
+            models.UniqueConstraint(
+                fields=["nct_id"], condition=~Q(nct_id=""), name="trial_nct_id_unique"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -78,3 +83,133 @@ class TrialUserObjectPermission(UserObjectPermissionBase):
 
 class TrialGroupObjectPermission(GroupObjectPermissionBase):
     content_object = models.ForeignKey(Trial, on_delete=models.CASCADE)
+
+
+class MilestoneKind(models.TextChoices):
+    PROTOCOL_FINAL = "protocol_final", "Protocol final"
+    FIRST_SITE_ACTIVATED = "first_site_activated", "First site activated"
+    FPI = "fpi", "First patient in"
+    LPI = "lpi", "Last patient in"
+    LPO = "lpo", "Last patient out"
+    DATABASE_LOCK = "database_lock", "Database lock"
+    CSR_FINAL = "csr_final", "Clinical study report final"
+    OTHER = "other", "Other"
+
+
+class Milestone(TimeStampedModel):
+    """A dated step of a trial: the baseline is the plan as first agreed, the planned date the
+    current plan, the actual date what happened; slippage is measured against the baseline."""
+
+    trial = models.ForeignKey(Trial, on_delete=models.PROTECT, related_name="milestones")
+    kind = models.CharField(max_length=24, choices=MilestoneKind.choices)
+    name = models.CharField(max_length=120, blank=True)
+    baseline_date = models.DateField(null=True, blank=True)
+    planned_date = models.DateField(null=True, blank=True)
+    actual_date = models.DateField(null=True, blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["trial_id", "planned_date", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(kind__in=[k.value for k in MilestoneKind]), name="milestone_kind_valid"
+            ),
+            models.UniqueConstraint(
+                fields=["trial", "kind"], condition=~Q(kind="other"),
+                name="milestone_kind_unique_in_trial",
+            ),
+            models.CheckConstraint(
+                condition=~Q(kind="other") | ~Q(name=""), name="milestone_other_has_name"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.label
+
+    @property
+    def label(self) -> str:
+        return self.name or self.get_kind_display()
+
+    @property
+    def slippage_days(self) -> int | None:
+        """Days late (+) or early (−) against the baseline: actual date when reached, else the
+        current planned date; None without a baseline."""
+        current = self.actual_date or self.planned_date
+        if self.baseline_date is None or current is None:
+            return None
+        return (current - self.baseline_date).days
+
+
+class ProtocolAmendment(TimeStampedModel):
+    trial = models.ForeignKey(Trial, on_delete=models.PROTECT, related_name="amendments")
+    version = models.CharField(max_length=30)
+    approved_on = models.DateField(null=True, blank=True)
+    summary = models.TextField(blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["trial_id", "approved_on", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["trial", "version"], name="amendment_version_unique_in_trial"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Amendment {self.version}"
+
+
+class ConsentVersion(TimeStampedModel):
+    """An informed consent form (ICF) version of a trial; its ethics approval and effective
+    date are per site (sites.SiteConsentVersion)."""
+
+    trial = models.ForeignKey(Trial, on_delete=models.PROTECT, related_name="consent_versions")
+    version = models.CharField(max_length=30)
+    summary = models.TextField(blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["trial_id", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["trial", "version"], name="consent_version_unique_in_trial"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"ICF {self.version}"
+
+
+class CtgovImport(TimeStampedModel):
+    """One upload of a ClinicalTrials.gov record: previewed, then imported (in Celery)."""
+
+    class State(models.TextChoices):
+        PREVIEW = "preview", "Preview"
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
+
+    created_by = models.ForeignKey(
+        "staffing.User", on_delete=models.PROTECT, related_name="ctgov_imports"
+    )
+    filename = models.CharField(max_length=255, blank=True)
+    nct_id = models.CharField(max_length=11)
+    record = models.JSONField()
+    sponsor = models.ForeignKey(
+        "staffing.Organisation", null=True, blank=True, on_delete=models.PROTECT,
+        related_name="+",
+    )
+    state = models.CharField(max_length=10, choices=State.choices, default=State.PREVIEW)
+    total = models.PositiveIntegerField(default=0)
+    done = models.PositiveIntegerField(default=0)
+    error = models.TextField(blank=True)
+    trial = models.ForeignKey(
+        Trial, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"Import of {self.nct_id} ({self.state})"
