@@ -27,6 +27,11 @@ app.conf.beat_schedule = {
         "schedule": 3600.0,
         "options": {"expires": 3000},
     },
+    "consent-versions-apply": {
+        "task": "sites.tasks.consent_versions_apply",
+        "schedule": 3600.0,
+        "options": {"expires": 3000},
+    },
 }
 
 

@@ -169,6 +169,8 @@ DIGEST_HOUR = env_int("DIGEST_HOUR", 7, minimum=0)
 if DIGEST_HOUR > 23:
     raise ImproperlyConfigured("DIGEST_HOUR is an hour of the day, 0 to 23")
 GCP_TRAINING_VALIDITY_YEARS = env_int("GCP_TRAINING_VALIDITY_YEARS", 3, minimum=1)
+# Days after a new ICF version takes effect at a site by which its active subjects re-consent.
+RECONSENT_DUE_DAYS = env_int("RECONSENT_DUE_DAYS", 30, minimum=1)
 
 # Celery: Redis when REDIS_URL is set, otherwise Kombu's filesystem transport (no server).
 REDIS_URL = env_redis("REDIS_URL")

@@ -16,10 +16,24 @@ from reminders.services import deadline_create_manual
 from safety.ctcae import read_facts_file
 from safety.models import CtcaeTerm
 from safety.services import adverse_event_create, ctcae_load
-from sites.services import site_create, subject_create
+from sites.models import EssentialDocument, Site
+from sites.services import (
+    consent_record,
+    document_create,
+    required_document_kinds,
+    site_consent_version_add,
+    site_create,
+    site_transition,
+    subject_create,
+)
 from staffing.models import Organisation, Role, User
 from staffing.services import assignment_start
-from trials.services import trial_create
+from trials.services import (
+    amendment_create,
+    consent_version_create,
+    milestone_create,
+    trial_create,
+)
 
 PASSWORD = "correct-horse-battery-staple"
 IN_CI = os.environ.get("CI", "").lower() == "true"
@@ -59,6 +73,20 @@ def make_user(username: str, organisation: Organisation | None, **extra) -> User
     )
 
 
+def activate_site(site: Site, *, by: User, on: date | None = None) -> Site:
+    """File the site's required documents, execute its contract, record its SIV and activate
+    it through the real gate (documents bulk-created: fixtures need speed, not their history)."""
+    on = on or timezone.localdate() - timedelta(days=60)
+    EssentialDocument.objects.bulk_create([
+        EssentialDocument(site=site, kind=kind, version="1", effective_on=on, status="approved")
+        for kind in required_document_kinds(site.trial)
+    ])
+    Site.objects.filter(pk=site.pk).update(status="initiated", contract_executed_on=on,
+                                           initiation_visit_on=on)
+    site.refresh_from_db()
+    return site_transition(site=site, to="active", by=by, reason="Checklist complete")
+
+
 def build_world() -> SimpleNamespace:
     """Trial A (sponsor A) and trial B (sponsor B); a CRM, a CRA on one site, a medical
     monitor and a sponsor viewer of A; an outsider who is sponsor viewer of B."""
@@ -78,12 +106,13 @@ def build_world() -> SimpleNamespace:
                              ind_number="123456")
     w.trial_b = trial_create(by=w.admin, protocol_number="B-001", title="Trial B",
                              sponsor=w.sponsor_b, phase="III", target_enrollment=50)
-    w.site_a1 = site_create(trial=w.trial_a, by=w.admin, number="101", institution="Alpha",
-                            country="DE", status="active", target_enrollment=10)
+    w.site_a1 = activate_site(site_create(trial=w.trial_a, by=w.admin, number="101",
+                                          institution="Alpha", country="DE",
+                                          target_enrollment=10), by=w.admin)
     w.site_a2 = site_create(trial=w.trial_a, by=w.admin, number="102", institution="Beta",
                             country="FR", target_enrollment=10)
-    w.site_b1 = site_create(trial=w.trial_b, by=w.admin, number="201", institution="Gamma",
-                            country="US", status="active")
+    w.site_b1 = activate_site(site_create(trial=w.trial_b, by=w.admin, number="201",
+                                          institution="Gamma", country="US"), by=w.admin)
     since = {"by": w.admin, "start_date": timezone.localdate() - timedelta(days=30)}
     assignment_start(user=w.crm, trial=w.trial_a, role=Role.CRM, **since)
     assignment_start(user=w.crm_b, trial=w.trial_b, role=Role.CRM, **since)
@@ -92,8 +121,23 @@ def build_world() -> SimpleNamespace:
     assignment_start(user=w.monitor, trial=w.trial_a, role=Role.MEDICAL_MONITOR, **since)
     assignment_start(user=w.sponsor, trial=w.trial_a, role=Role.SPONSOR_VIEWER, **since)
     assignment_start(user=w.outsider, trial=w.trial_b, role=Role.SPONSOR_VIEWER, **since)
+    # Regulated records of issue 4, each made through its service (all with history rows);
+    # none opens a deadline (reached milestone, undated document, consent before subjects).
+    w.milestone_a = milestone_create(trial=w.trial_a, by=w.admin, kind="protocol_final",
+                                     planned_date=date(2026, 1, 15), actual_date=date(2026, 1, 20))
+    w.amendment_a = amendment_create(trial=w.trial_a, by=w.admin, version="1.1",
+                                     approved_on=date(2026, 3, 1), summary="Dose table fixed")
+    w.icf_a = consent_version_create(trial=w.trial_a, by=w.admin, version="1.0")
+    w.site_icf_a1 = site_consent_version_add(site=w.site_a1, consent_version=w.icf_a, by=w.admin,
+                                             ethics_approved_on=date(2026, 2, 1),
+                                             effective_on=date(2026, 2, 10))
+    w.document_a1 = document_create(site=w.site_a1, by=w.admin, kind="delegation_log",
+                                    version="3", effective_on=date(2026, 4, 1),
+                                    status="approved")
     w.subject_a1 = subject_create(site=w.site_a1, by=w.admin, number="101-001",
                                   status="enrolled", enrolled_on=date(2026, 5, 1))
+    w.consent_a1 = consent_record(subject=w.subject_a1, consent_version=w.icf_a,
+                                  consented_on=date(2026, 4, 20), by=w.admin)
     w.subject_a2 = subject_create(site=w.site_a2, by=w.admin, number="102-001")
     w.subject_b1 = subject_create(site=w.site_b1, by=w.admin, number="201-001",
                                   status="enrolled", enrolled_on=date(2026, 5, 2))

@@ -1,10 +1,24 @@
+from datetime import date, datetime, time
+
 from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
 
 from croportal.audit import audited_save
 from croportal.exceptions import ApplicationError
-from staffing.models import Organisation, Role, User
-from staffing.services import assignment_start
-from trials.models import Trial
+from reminders.models import Deadline
+from reminders.policies import Kind as DeadlineKind
+from reminders.services import deadline_close, deadline_upsert
+from staffing.models import Assignment, Organisation, Role, User
+from staffing.services import assignment_start, user_timezone
+from trials.models import (
+    ConsentVersion,
+    Milestone,
+    MilestoneKind,
+    ProtocolAmendment,
+    Trial,
+    TrialStatus,
+)
 
 TRIAL_EDITABLE_FIELDS = (
     "protocol_number", "title", "sponsor", "phase", "therapeutic_area", "indication", "status",
@@ -38,8 +52,181 @@ def trial_update(*, trial: Trial, by: User, reason: str, **fields) -> Trial:
             raise ApplicationError(
                 "The sponsor cannot change while sponsor viewers are assigned.", field="sponsor"
             )
+    to = fields.pop("status", trial.status)
+    if to != trial.status:
+        _check_trial_transition(trial, to)
+        _apply_status(trial, to)
     for name, value in fields.items():
         if name in TRIAL_EDITABLE_FIELDS:
             setattr(trial, name, value)
     audited_save(trial, by=by, reason=reason)
     return trial
+
+
+# --- Lifecycle (DOMAIN B §8): the statuses a trial may move to from each status ------------
+
+TRIAL_TRANSITIONS: dict[str, frozenset[str]] = {
+    TrialStatus.PLANNING: frozenset({TrialStatus.STARTUP, TrialStatus.TERMINATED}),
+    TrialStatus.STARTUP: frozenset(
+        {TrialStatus.ENROLLING, TrialStatus.ON_HOLD, TrialStatus.TERMINATED}
+    ),
+    TrialStatus.ENROLLING: frozenset(
+        {TrialStatus.ENROLLMENT_CLOSED, TrialStatus.ON_HOLD, TrialStatus.TERMINATED}
+    ),
+    TrialStatus.ENROLLMENT_CLOSED: frozenset(
+        {TrialStatus.ENROLLING, TrialStatus.FOLLOW_UP, TrialStatus.COMPLETED,
+         TrialStatus.ON_HOLD, TrialStatus.TERMINATED}
+    ),
+    TrialStatus.FOLLOW_UP: frozenset(
+        {TrialStatus.COMPLETED, TrialStatus.ON_HOLD, TrialStatus.TERMINATED}
+    ),
+    # From on hold only back to the status held before, or terminated (see trial_transitions_from).
+    TrialStatus.ON_HOLD: frozenset({TrialStatus.TERMINATED}),
+    TrialStatus.COMPLETED: frozenset(),
+    TrialStatus.TERMINATED: frozenset(),
+}
+
+
+def trial_transitions_from(trial: Trial) -> list[str]:
+    allowed = set(TRIAL_TRANSITIONS[trial.status])
+    if trial.status == TrialStatus.ON_HOLD and trial.status_before_hold:
+        allowed.add(trial.status_before_hold)
+    return [s for s in TrialStatus.values if s in allowed]
+
+
+def _check_trial_transition(trial: Trial, to: str) -> None:
+    if to not in TrialStatus.values:
+        raise ApplicationError(f"Unknown status “{to}”.", field="status")
+    allowed = trial_transitions_from(trial)
+    if to not in allowed:
+        names = ", ".join(TrialStatus(s).label for s in allowed) or "none (final status)"
+        raise ApplicationError(
+            f"A trial cannot go from {trial.get_status_display()} to {TrialStatus(to).label}; "
+            f"allowed: {names}.", field="status",
+        )
+
+
+def _apply_status(trial: Trial, to: str) -> None:
+    if to == TrialStatus.ON_HOLD:
+        trial.status_before_hold = trial.status
+    elif trial.status == TrialStatus.ON_HOLD:
+        trial.status_before_hold = ""
+    trial.status = to
+
+
+@transaction.atomic
+def trial_transition(*, trial: Trial, to: str, by: User, reason: str) -> Trial:
+    """Move a trial along its lifecycle (audited, with the reason)."""
+    trial = Trial.objects.select_for_update().get(pk=trial.pk)
+    _check_trial_transition(trial, to)
+    _apply_status(trial, to)
+    audited_save(trial, by=by, reason=reason)
+    return trial
+
+
+# --- People the portal's deadlines go to ---------------------------------------------------
+
+def trial_crm(trial_id: int, *, today: date | None = None) -> User | None:
+    """The trial's CRM (the longest-serving active one): owner or escalation of its deadlines."""
+    today = today or timezone.localdate()
+    assignment = (
+        Assignment.objects.active_on(today).filter(trial_id=trial_id, role=Role.CRM)
+        .select_related("user").order_by("start_date", "pk").first()
+    )
+    return assignment.user if assignment else None
+
+
+def _midnight(day: date, user: User) -> datetime:
+    return datetime.combine(day, time.min, tzinfo=user_timezone(user))
+
+
+# --- Milestones ------------------------------------------------------------------------------
+
+MILESTONE_FIELDS = ("kind", "name", "baseline_date", "planned_date", "actual_date")
+
+
+def _check_milestone(milestone: Milestone) -> None:
+    if milestone.kind not in MilestoneKind.values:
+        raise ApplicationError("Unknown milestone kind.", field="kind")
+    if milestone.kind == MilestoneKind.OTHER and not milestone.name.strip():
+        raise ApplicationError("Name the milestone (kind “other”).", field="name")
+    twin = Milestone.objects.filter(trial_id=milestone.trial_id, kind=milestone.kind)
+    if milestone.kind != MilestoneKind.OTHER and twin.exclude(pk=milestone.pk).exists():
+        raise ApplicationError("This trial already has that milestone.", field="kind")
+    if milestone.baseline_date is None and milestone.planned_date is not None:
+        milestone.baseline_date = milestone.planned_date  # the first plan is the baseline
+    today = timezone.localdate()
+    if milestone.actual_date is not None and milestone.actual_date > today:
+        raise ApplicationError("An actual date cannot be in the future.", field="actual_date")
+
+
+def _milestone_deadline_sync(milestone: Milestone) -> None:
+    """A planned milestone not yet reached is a deadline of the trial's CRM."""
+    crm = trial_crm(milestone.trial_id)
+    if milestone.actual_date is not None:
+        deadline_close(kind=DeadlineKind.MILESTONE, subject=milestone)
+    elif milestone.planned_date is None or crm is None:
+        deadline_close(kind=DeadlineKind.MILESTONE, subject=milestone,
+                       state=Deadline.State.CANCELLED)
+    else:
+        deadline_upsert(
+            kind=DeadlineKind.MILESTONE, subject=milestone, owner=crm,
+            due_at=_midnight(milestone.planned_date, crm),
+            title=f"{milestone.label} planned ({milestone.trial.protocol_number})",
+            trial=milestone.trial, url=reverse("trials:detail", args=[milestone.trial_id]),
+        )
+
+
+@transaction.atomic
+def milestone_create(*, trial: Trial, by: User, **fields) -> Milestone:
+    milestone = Milestone(trial=trial, **{k: v for k, v in fields.items()
+                                          if k in MILESTONE_FIELDS})
+    milestone.name = milestone.name or ""
+    _check_milestone(milestone)
+    audited_save(milestone, by=by, reason="Milestone added")
+    _milestone_deadline_sync(milestone)
+    return milestone
+
+
+@transaction.atomic
+def milestone_update(*, milestone: Milestone, by: User, reason: str, **fields) -> Milestone:
+    """Re-plan or record a milestone; the baseline stays as first agreed unless re-baselined."""
+    milestone = Milestone.objects.select_for_update().select_related("trial").get(
+        pk=milestone.pk)
+    for name, value in fields.items():
+        if name in MILESTONE_FIELDS:
+            setattr(milestone, name, value if value is not None or name != "name" else "")
+    _check_milestone(milestone)
+    audited_save(milestone, by=by, reason=reason)
+    _milestone_deadline_sync(milestone)
+    return milestone
+
+
+# --- Protocol amendments and consent versions ----------------------------------------------
+
+@transaction.atomic
+def amendment_create(*, trial: Trial, by: User, version: str, approved_on: date | None = None,
+                     summary: str = "") -> ProtocolAmendment:
+    version = (version or "").strip()
+    if not version:
+        raise ApplicationError("Give the amendment's version.", field="version")
+    if ProtocolAmendment.objects.filter(trial=trial, version=version).exists():
+        raise ApplicationError("This trial already has an amendment with that version.",
+                               field="version")
+    amendment = ProtocolAmendment(trial=trial, version=version, approved_on=approved_on,
+                                  summary=summary or "")
+    audited_save(amendment, by=by, reason="Protocol amendment recorded")
+    return amendment
+
+
+@transaction.atomic
+def consent_version_create(*, trial: Trial, by: User, version: str,
+                           summary: str = "") -> ConsentVersion:
+    version = (version or "").strip()
+    if not version:
+        raise ApplicationError("Give the ICF version.", field="version")
+    if ConsentVersion.objects.filter(trial=trial, version=version).exists():
+        raise ApplicationError("This trial already has that ICF version.", field="version")
+    consent_version = ConsentVersion(trial=trial, version=version, summary=summary or "")
+    audited_save(consent_version, by=by, reason="ICF version recorded")
+    return consent_version

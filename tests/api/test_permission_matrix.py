@@ -650,6 +650,17 @@ MATRIX: dict[str, Route] = {
 }
 # fmt: on
 
+# Issue 4's routes live in their own modules (same helpers, same columns), merged here.
+from tests.api import (  # noqa: E402
+    matrix_ctgov,
+    matrix_issue4_api,
+    matrix_issue4_pages,
+)
+
+for _module in (matrix_issue4_api, matrix_issue4_pages, matrix_ctgov):
+    assert not set(_module.ENTRIES) & set(MATRIX), f"{_module.__name__} repeats an entry"
+    MATRIX.update(_module.ENTRIES)
+
 
 # ------------------------------------------------------------------------- route enumeration
 

@@ -12,7 +12,7 @@ from safety.services import adverse_event_create
 from sites.services import site_create, subject_create
 from staffing.models import Role
 from staffing.services import assignment_start
-from tests.conftest import api_as
+from tests.conftest import activate_site, api_as
 from trials.services import trial_create
 
 
@@ -26,8 +26,8 @@ def grow(world, n: int) -> None:
                            (world.monitor, Role.MEDICAL_MONITOR)):
             assignment_start(user=user, trial=trial, role=role, by=world.admin,
                              start_date=date(2026, 1, 1))
-        site = site_create(trial=trial, by=world.admin, number="1", institution="S",
-                           country="DE", status="active")
+        site = activate_site(site_create(trial=trial, by=world.admin, number="1",
+                                         institution="S", country="DE"), by=world.admin)
         assignment_start(user=world.cra, trial=trial, site=site, role=Role.CRA,
                          by=world.admin, start_date=date(2026, 1, 1))
         subject = subject_create(site=site, by=world.admin, number=f"S-{i}", status="enrolled")
