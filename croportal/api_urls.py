@@ -3,15 +3,34 @@ from rest_framework.routers import DefaultRouter
 
 from reminders.api import DeadlineViewSet, NotificationViewSet
 from safety.api import AdverseEventViewSet, CtcaeTermViewSet
-from sites.api import SiteViewSet, SubjectViewSet
+from sites.api import (
+    ConsentRecordViewSet,
+    EssentialDocumentViewSet,
+    SiteConsentVersionViewSet,
+    SiteViewSet,
+    SubjectViewSet,
+    TrialEnrollmentView,
+)
 from staffing.api import AssignmentViewSet, AuthTokenView, MeView, TrainingRecordViewSet
-from trials.api import TrialViewSet
+from trials.api import (
+    AmendmentViewSet,
+    ConsentVersionViewSet,
+    MilestoneViewSet,
+    TrialViewSet,
+)
 
 router = DefaultRouter()
 router.include_root_view = False
 router.register("trials", TrialViewSet, basename="trial")
 router.register("sites", SiteViewSet, basename="site")
 router.register("subjects", SubjectViewSet, basename="subject")
+router.register("milestones", MilestoneViewSet, basename="milestone")
+router.register("amendments", AmendmentViewSet, basename="amendment")
+router.register("consent-versions", ConsentVersionViewSet, basename="consent-version")
+router.register("essential-documents", EssentialDocumentViewSet, basename="essential-document")
+router.register("site-consent-versions", SiteConsentVersionViewSet,
+                basename="site-consent-version")
+router.register("consent-records", ConsentRecordViewSet, basename="consent-record")
 router.register("assignments", AssignmentViewSet, basename="assignment")
 router.register("adverse-events", AdverseEventViewSet, basename="adverse-event")
 router.register("ctcae-terms", CtcaeTermViewSet, basename="ctcae-term")
@@ -23,5 +42,6 @@ app_name = "api"
 urlpatterns = [
     path("auth/token/", AuthTokenView.as_view(), name="auth_token"),
     path("me/", MeView.as_view(), name="me"),
+    path("trials/<int:pk>/enrollment/", TrialEnrollmentView.as_view(), name="trial-enrollment"),
     path("", include(router.urls)),
 ]

@@ -226,7 +226,13 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
-    "ENUM_NAME_OVERRIDES": {"CausalityEnum": "safety.models.Causality"},
+    "ENUM_NAME_OVERRIDES": {
+        "CausalityEnum": "safety.models.Causality",
+        "TrialStatusEnum": "trials.models.TrialStatus",
+        "SiteStatusEnum": "sites.models.SiteStatus",
+        "SubjectStatusEnum": "sites.models.SubjectStatus",
+        "DocumentStatusEnum": "sites.models.DocumentStatus",
+    },
 }
 
 CACHES = {

@@ -3,17 +3,19 @@ from zoneinfo import available_timezones
 import django_filters
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 
 from croportal.api import CanChangeObject, ChangeReasonMixin, IdFilter
 from staffing.models import Organisation
 from trials import services
-from trials.models import Trial
+from trials.models import ConsentVersion, Milestone, ProtocolAmendment, Trial, TrialStatus
 from trials.selectors import (
     trial_has_permission,
     trials_visible_to,
     trials_with_counts,
+    trials_with_permission,
     user_can_create_trials,
 )
 
@@ -31,10 +33,14 @@ class TrialSerializer(ChangeReasonMixin, serializers.ModelSerializer):
     sponsor_name = serializers.CharField(source="sponsor.name", read_only=True)
     enrolled_count = serializers.IntegerField(read_only=True, default=0)
     active_sites_count = serializers.IntegerField(read_only=True, default=0)
+    allowed_transitions = serializers.SerializerMethodField()
 
     class Meta:
         model = Trial
-        fields = (*TRIAL_FIELDS, "change_reason")
+        fields = (*TRIAL_FIELDS, "allowed_transitions", "change_reason")
+
+    def get_allowed_transitions(self, trial: Trial) -> list[str]:
+        return services.trial_transitions_from(trial)
 
     def validate_safety_timezone(self, value: str) -> str:
         if value not in available_timezones():
@@ -52,12 +58,32 @@ class TrialFilter(django_filters.FilterSet):
         fields = ("sponsor", "status", "phase")
 
 
+class TransitionSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=TrialStatus.choices)
+    change_reason = serializers.CharField(max_length=500)
+
+
+class TrialActions:
+    """`POST /trials/{id}/transition/` (enrollment: sites.api.TrialEnrollmentView)."""
+
+    @extend_schema(request=TransitionSerializer, responses={200: TrialSerializer, 400: None,
+                                                            403: None, 404: None})
+    @action(detail=True, methods=["post"], url_path="transition")
+    def transition(self, request, pk=None):
+        trial = self.get_object()
+        body = TransitionSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        services.trial_transition(trial=trial, to=body.validated_data["status"],
+                                  by=request.user, reason=body.validated_data["change_reason"])
+        return Response(self._fresh(trial))
+
+
 @extend_schema_view(
     list=extend_schema(responses={200: TrialSerializer}),
     retrieve=extend_schema(responses={200: TrialSerializer, 404: None}),
 )
 class TrialViewSet(
-    mixins.ListModelMixin, mixins.CreateModelMixin, mixins.RetrieveModelMixin,
+    TrialActions, mixins.ListModelMixin, mixins.CreateModelMixin, mixins.RetrieveModelMixin,
     mixins.UpdateModelMixin, viewsets.GenericViewSet,
 ):
     queryset = Trial.objects.none()
@@ -92,3 +118,150 @@ class TrialViewSet(
 
     def _fresh(self, trial: Trial) -> dict:
         return self.get_serializer(trials_with_counts(Trial.objects.filter(pk=trial.pk)).get()).data
+
+
+# -------------------------------------------------------- milestones, amendments, ICF versions
+
+class MilestoneSerializer(ChangeReasonMixin, serializers.ModelSerializer):
+    trial = serializers.PrimaryKeyRelatedField(queryset=Trial.objects.none())
+    slippage_days = serializers.IntegerField(read_only=True, allow_null=True)
+
+    class Meta:
+        model = Milestone
+        fields = ("id", "trial", "kind", "name", "baseline_date", "planned_date", "actual_date",
+                  "slippage_days", "change_reason")
+        validators: list = []  # the service checks uniqueness, naming the field
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        _limit_trial_field(self)
+
+
+def _limit_trial_field(serializer) -> None:
+    """The writable trial is one the caller may change; fixed once the record exists."""
+    request = serializer.context.get("request")
+    if request is not None:
+        serializer.fields["trial"].queryset = trials_with_permission(
+            user=request.user, codename="change_trial")
+    if serializer.instance is not None and not isinstance(serializer.instance, list | tuple):
+        serializer.fields["trial"].read_only = True
+
+
+class TrialScopedFilter(django_filters.FilterSet):
+    trial = IdFilter()
+
+
+class MilestoneFilter(TrialScopedFilter):
+    class Meta:
+        model = Milestone
+        fields = ("trial", "kind")
+
+
+class TrialScopedViewSet(viewsets.GenericViewSet):
+    """Records of a trial: visible with the trial, written with change_trial."""
+
+    permission_classes = [CanChangeObject]
+
+    def visible(self):
+        return self.model.objects.filter(trial__in=trials_visible_to(user=self.request.user))
+
+    def get_queryset(self):
+        return self.visible().order_by("pk")
+
+    def can_change(self, user, obj) -> bool:
+        return trial_has_permission(user=user, trial=obj.trial, codename="change_trial")
+
+    def _create_with(self, create):
+        if not trials_with_permission(user=self.request.user, codename="change_trial").exists():
+            raise PermissionDenied("You may not change any trial.")
+        serializer = self.get_serializer(data=self.request.data)
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        data.pop("change_reason", None)
+        obj = create(by=self.request.user, **data)
+        return Response(self.get_serializer(obj).data, status=status.HTTP_201_CREATED)
+
+
+@extend_schema_view(retrieve=extend_schema(responses={200: MilestoneSerializer, 404: None}))
+class MilestoneViewSet(mixins.ListModelMixin, mixins.CreateModelMixin,
+                       mixins.RetrieveModelMixin, mixins.UpdateModelMixin, TrialScopedViewSet):
+    model = Milestone
+    queryset = Milestone.objects.none()
+    serializer_class = MilestoneSerializer
+    filterset_class = MilestoneFilter
+
+    def create(self, request, *args, **kwargs):
+        return self._create_with(services.milestone_create)
+
+    def update(self, request, *args, **kwargs):
+        milestone = self.get_object()
+        serializer = self.get_serializer(milestone, data=request.data,
+                                         partial=kwargs.get("partial"))
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        reason = data.pop("change_reason")
+        milestone = services.milestone_update(milestone=milestone, by=request.user,
+                                              reason=reason, **data)
+        return Response(self.get_serializer(milestone).data)
+
+
+class AmendmentSerializer(serializers.ModelSerializer):
+    trial = serializers.PrimaryKeyRelatedField(queryset=Trial.objects.none())
+
+    class Meta:
+        model = ProtocolAmendment
+        fields = ("id", "trial", "version", "approved_on", "summary")
+        validators: list = []
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        _limit_trial_field(self)
+
+
+class AmendmentFilter(TrialScopedFilter):
+    class Meta:
+        model = ProtocolAmendment
+        fields = ("trial",)
+
+
+@extend_schema_view(retrieve=extend_schema(responses={200: AmendmentSerializer, 404: None}))
+class AmendmentViewSet(mixins.ListModelMixin, mixins.CreateModelMixin,
+                       mixins.RetrieveModelMixin, TrialScopedViewSet):
+    model = ProtocolAmendment
+    queryset = ProtocolAmendment.objects.none()
+    serializer_class = AmendmentSerializer
+    filterset_class = AmendmentFilter
+
+    def create(self, request, *args, **kwargs):
+        return self._create_with(services.amendment_create)
+
+
+class ConsentVersionSerializer(serializers.ModelSerializer):
+    trial = serializers.PrimaryKeyRelatedField(queryset=Trial.objects.none())
+
+    class Meta:
+        model = ConsentVersion
+        fields = ("id", "trial", "version", "summary")
+        validators: list = []
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        _limit_trial_field(self)
+
+
+class ConsentVersionFilter(TrialScopedFilter):
+    class Meta:
+        model = ConsentVersion
+        fields = ("trial",)
+
+
+@extend_schema_view(retrieve=extend_schema(responses={200: ConsentVersionSerializer, 404: None}))
+class ConsentVersionViewSet(mixins.ListModelMixin, mixins.CreateModelMixin,
+                            mixins.RetrieveModelMixin, TrialScopedViewSet):
+    model = ConsentVersion
+    queryset = ConsentVersion.objects.none()
+    serializer_class = ConsentVersionSerializer
+    filterset_class = ConsentVersionFilter
+
+    def create(self, request, *args, **kwargs):
+        return self._create_with(services.consent_version_create)
