@@ -7,6 +7,7 @@ from dashboards.views import healthz
 
 urlpatterns = [
     path("", include("dashboards.urls")),
+    path("trials/import/", include("trials.ctgov_urls")),
     path("trials/", include("trials.urls")),
     path("sites/", include("sites.urls")),
     path("safety/", include("safety.urls")),

@@ -1,7 +1,14 @@
 from django.contrib import admin
 
 from croportal.admin import AuditedAdmin, ReadOnlyAdmin
-from sites.models import Site, SiteUserObjectPermission, Subject
+from sites.models import (
+    ConsentRecord,
+    EssentialDocument,
+    Site,
+    SiteConsentVersion,
+    SiteUserObjectPermission,
+    Subject,
+)
 
 
 @admin.register(Site)
@@ -9,6 +16,7 @@ class SiteAdmin(AuditedAdmin):
     list_display = ("trial", "number", "institution", "country", "status")
     list_filter = ("status", "country")
     list_select_related = ("trial",)
+    readonly_fields = ("status", "activated_on")  # activation goes through the checklist
 
 
 @admin.register(Subject)
@@ -16,8 +24,30 @@ class SubjectAdmin(AuditedAdmin):
     list_display = ("trial", "number", "site", "status")
     list_filter = ("status",)
     list_select_related = ("trial", "site")
+    readonly_fields = ("status",)  # screening, enrollment, withdrawal: subject_transition
 
 
 @admin.register(SiteUserObjectPermission)
 class SitePermissionAdmin(ReadOnlyAdmin):
     list_display = ("user", "content_object", "permission")
+
+
+# Issue 4's site records: written through their services (supersession, expiry deadlines,
+# re-consent), so the admin only shows them.
+@admin.register(EssentialDocument)
+class EssentialDocumentAdmin(ReadOnlyAdmin):
+    list_display = ("site", "kind", "version", "effective_on", "expires_on", "status")
+    list_filter = ("kind", "status")
+    list_select_related = ("site",)
+
+
+@admin.register(SiteConsentVersion)
+class SiteConsentVersionAdmin(ReadOnlyAdmin):
+    list_display = ("site", "consent_version", "ethics_approved_on", "effective_on")
+    list_select_related = ("site", "consent_version")
+
+
+@admin.register(ConsentRecord)
+class ConsentRecordAdmin(ReadOnlyAdmin):
+    list_display = ("subject", "consent_version", "consented_on", "is_reconsent")
+    list_select_related = ("subject", "consent_version")

@@ -144,7 +144,7 @@ class SiteViewSet(
     @extend_schema(request=SiteTransitionSerializer, responses={200: SiteSerializer, 400: None,
                                                                 403: None, 404: None})
     @action(detail=True, methods=["post"], url_path="transition")
-    def transition(self, request, pk=None):
+    def transition(self, request, pk=None, **kwargs):
         site = self.get_object()
         body = SiteTransitionSerializer(data=request.data)
         body.is_valid(raise_exception=True)
@@ -154,7 +154,7 @@ class SiteViewSet(
 
     @extend_schema(request=None, responses={200: ChecklistSerializer, 404: None})
     @action(detail=True, methods=["get"], url_path="checklist")
-    def checklist(self, request, pk=None):
+    def checklist(self, request, pk=None, **kwargs):
         site = self.get_object()
         checklist = services.site_checklist(site, list(site.documents.all()))
         return Response({
@@ -260,7 +260,7 @@ class SubjectViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Cr
     @extend_schema(request=SubjectTransitionSerializer,
                    responses={200: SubjectSerializer, 400: None, 403: None, 404: None})
     @action(detail=True, methods=["post"], url_path="transition")
-    def transition(self, request, pk=None):
+    def transition(self, request, pk=None, **kwargs):
         subject = self.get_object()
         body = SubjectTransitionSerializer(data=request.data)
         body.is_valid(raise_exception=True)
@@ -274,7 +274,7 @@ class SubjectViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Cr
     @extend_schema(request=ConsentSerializer,
                    responses={201: ConsentSerializer, 400: None, 403: None, 404: None})
     @action(detail=True, methods=["post"], url_path="consent")
-    def consent(self, request, pk=None):
+    def consent(self, request, pk=None, **kwargs):
         subject = self.get_object()
         body = ConsentSerializer(data=request.data, context=self.get_serializer_context())
         body.is_valid(raise_exception=True)

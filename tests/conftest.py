@@ -134,6 +134,13 @@ def build_world() -> SimpleNamespace:
     w.document_a1 = document_create(site=w.site_a1, by=w.admin, kind="delegation_log",
                                     version="3", effective_on=date(2026, 4, 1),
                                     status="approved")
+    w.milestone_b = milestone_create(trial=w.trial_b, by=w.admin, kind="protocol_final",
+                                     planned_date=date(2026, 2, 1), actual_date=date(2026, 2, 1))
+    w.document_a2 = document_create(site=w.site_a2, by=w.admin, kind="delegation_log",
+                                    version="1", status="received")
+    w.document_b1 = document_create(site=w.site_b1, by=w.admin, kind="delegation_log",
+                                    version="1", effective_on=date(2026, 4, 1),
+                                    status="approved")
     w.subject_a1 = subject_create(site=w.site_a1, by=w.admin, number="101-001",
                                   status="enrolled", enrolled_on=date(2026, 5, 1))
     w.consent_a1 = consent_record(subject=w.subject_a1, consent_version=w.icf_a,

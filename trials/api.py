@@ -69,7 +69,7 @@ class TrialActions:
     @extend_schema(request=TransitionSerializer, responses={200: TrialSerializer, 400: None,
                                                             403: None, 404: None})
     @action(detail=True, methods=["post"], url_path="transition")
-    def transition(self, request, pk=None):
+    def transition(self, request, pk=None, **kwargs):
         trial = self.get_object()
         body = TransitionSerializer(data=request.data)
         body.is_valid(raise_exception=True)

@@ -132,7 +132,7 @@ class Milestone(TimeStampedModel):
 
     @property
     def slippage_days(self) -> int | None:
-        """Days late (+) or early (−) against the baseline: actual date when reached, else the
+        """Days late (+) or early (-) against the baseline: actual date when reached, else the
         current planned date; None without a baseline."""
         current = self.actual_date or self.planned_date
         if self.baseline_date is None or current is None:

@@ -73,10 +73,26 @@ def target_object(w: SimpleNamespace, target: str):
         "cra_training": lambda: gcp_training_of(w, w.cra),
         "crm_b_training": lambda: gcp_training_of(w, w.crm_b),
         "sponsor_training": lambda: gcp_training_of(w, w.sponsor),
+        "ctgov_job": lambda: ctgov_job_of(w),
     }
     if target in extra:
         return extra[target]()
     return getattr(w, target)
+
+
+def ctgov_job_of(w: SimpleNamespace):
+    """A registry import in preview, uploaded by the admin (the one persona who may create)."""
+    from trials.ctgov_import import ctgov_preview
+    from trials.models import CtgovImport
+
+    return CtgovImport.objects.filter(created_by=w.admin).first() or ctgov_preview(
+        data=MINIMAL_CTGOV_JSON, filename="NCT09999999.json", by=w.admin)
+
+
+MINIMAL_CTGOV_JSON = (
+    b'{"protocolSection": {"identificationModule": {"nctId": "NCT09999999",'
+    b' "briefTitle": "Matrix study"}, "statusModule": {"overallStatus": "RECRUITING"}}}'
+)
 
 
 def gcp_training_of(w: SimpleNamespace, user):
@@ -171,6 +187,16 @@ def put_site(w, target) -> dict:
 
 def patch_city(w, target) -> dict:
     return {"city": "Edited City", "change_reason": "Matrix test edit"}
+
+
+def screen_subject(site_attr: str) -> Callable[..., dict]:
+    def body(w, target) -> dict:
+        site = getattr(w, site_attr)
+        version = w.icf_a if site.trial_id == w.trial_a.pk else None
+        return {"site": site.pk, "number": f"{site.number}-077",
+                "consent_version": version.pk if version else w.icf_a.pk,
+                "consented_on": timezone.localdate().isoformat()}
+    return body
 
 
 def some_fields(w, target) -> dict:
@@ -508,7 +534,11 @@ MATRIX: dict[str, Route] = {
     ),
     "api:subject-list": api(
         row("GET", None,                                 "200  200  200  200  200  200  U"),
-        row("POST", None, some_fields,                   "405  405  405  405  405  405  U"),
+        # Screening a consented subject at a site the caller may change (issue 4).
+        row("POST", None, screen_subject("site_a1"),     "201  201  201  403  403  403  U",
+            note="screen at site_a1"),
+        row("POST", None, screen_subject("site_b1"),     "400  400  400  403  403  403  U",
+            note="screen at site_b1"),
     ),
     "api:subject-detail": api(
         row("GET", "subject_a1",                         "200  200  200  200  200  404  U"),

@@ -11,10 +11,25 @@ from django.utils import timezone
 from reminders.services import deadline_create_manual
 from safety.models import CtcaeTerm
 from safety.services import adverse_event_create
-from sites.services import site_create, subject_create
+from sites.services import (
+    consent_record,
+    document_create,
+    required_document_kinds,
+    site_consent_version_add,
+    site_create,
+    site_transition,
+    site_update,
+    subject_screen,
+    subject_transition,
+)
 from staffing.models import Organisation, Role, User
 from staffing.services import assignment_start, training_record_create
-from trials.services import trial_create
+from trials.services import (
+    amendment_create,
+    consent_version_create,
+    milestone_create,
+    trial_create,
+)
 
 SCALES = {
     "small": {"trials": 3, "sites": 4, "subjects": 10},
@@ -99,23 +114,79 @@ class Command(BaseCommand):
                          allocation=Decimal("0.2"))
         assignment_start(user=users[f"sponsor_{sponsor_key[0]}"], trial=trial,
                          role=Role.SPONSOR_VIEWER, by=admin)
+        self._plan(trial, crm, index)
+        icf = consent_version_create(trial=trial, by=crm, version="1.0")
         for number in range(1, scale["sites"] + 1):
             country, city = COUNTRIES[(number + index) % len(COUNTRIES)]
+            opens = date(2026, 3, 1) + timedelta(days=7 * number)
             site = site_create(
                 trial=trial, by=crm, number=f"{number:03d}", country=country, city=city,
                 institution=f"{city} University Hospital",
-                principal_investigator=f"Dr. PI {number}",
-                status="active" if number % 4 else "selected",
-                target_enrollment=scale["subjects"],
-                activated_on=date(2026, 3, 1) + timedelta(days=7 * number) if number % 4 else None,
+                principal_investigator=f"Dr. PI {number}", status="qualified",
+                target_enrollment=scale["subjects"], planned_activation_on=opens,
             )
             if number <= 2:
                 assignment_start(user=users["cra"], trial=trial, site=site, role=Role.CRA,
                                  by=admin, allocation=Decimal("0.15"))
-            if site.status == "active":
-                self._subjects(rng, trial, site, crm, terms, scale["subjects"])
+            if number % 4:
+                site = self._activate(site, crm, opens, expiring=number == 1)
+                site_consent_version_add(site=site, consent_version=icf, by=crm,
+                                         ethics_approved_on=date(2026, 2, 1),
+                                         effective_on=date(2026, 2, 15))
+                self._subjects(rng, trial, site, crm, terms, scale["subjects"], icf)
+            else:
+                site_transition(site=site, to="selected", by=crm, reason="Feasibility passed")
             if number <= 2:
                 self._deadlines(trial, site, users, index, number)
+        if index == 0:
+            # A revised ICF took effect at site 001 last week: its active subjects re-consent.
+            revised = consent_version_create(trial=trial, by=crm, version="2.0",
+                                             summary="New hepatic safety information")
+            first = trial.sites.get(number="001")
+            today = timezone.localdate()
+            site_consent_version_add(site=first, consent_version=revised, by=crm,
+                                     ethics_approved_on=today - timedelta(days=12),
+                                     effective_on=today - timedelta(days=7))
+            subject = first.subjects.filter(status="enrolled").order_by("number").first()
+            if subject is not None:
+                consent_record(subject=subject, consent_version=revised, by=crm,
+                               consented_on=today - timedelta(days=2), obtained_by="Study nurse")
+
+    def _plan(self, trial, crm, index) -> None:
+        """Milestones: the start-up done, FPI reached late, LPI and database lock ahead."""
+        today = timezone.localdate()
+        slip = 7 * index
+        for kind, baseline, actual in (
+            ("protocol_final", date(2025, 11, 3), date(2025, 11, 10)),
+            ("first_site_activated", date(2026, 3, 1), date(2026, 3, 8)),
+            ("fpi", date(2026, 3, 20), date(2026, 4, 1)),
+            ("lpi", date(2027, 3, 31), None),
+            ("lpo", date(2027, 9, 30), None),
+            ("database_lock", date(2027, 12, 15), None),
+        ):
+            planned = baseline + timedelta(days=slip) if actual is None else actual
+            milestone_create(trial=trial, by=crm, kind=kind, baseline_date=baseline,
+                             planned_date=planned,
+                             actual_date=actual if actual and actual <= today else None)
+        amendment_create(trial=trial, by=crm, version="2.0", approved_on=date(2026, 6, 12),
+                         summary="Extra safety laboratory visit at week 4")
+
+    def _activate(self, site, crm, opens, *, expiring: bool):
+        """File the activation documents, execute the contract, hold the SIV, activate."""
+        today = timezone.localdate()
+        filed = opens - timedelta(days=30)
+        for kind in required_document_kinds(site.trial):
+            expires = None
+            if kind == "lab_certification":  # two-year certificates; one runs out soon
+                expires = today + timedelta(days=20) if expiring else filed + timedelta(days=730)
+            document_create(site=site, by=crm, kind=kind, version="1", effective_on=filed,
+                            expires_on=expires, status="approved")
+        for to in ("selected", "initiated"):
+            site = site_transition(site=site, to=to, by=crm, reason="Start-up progressing")
+        site = site_update(site=site, by=crm, reason="Contract executed, SIV held",
+                           contract_executed_on=filed, initiation_visit_on=opens - timedelta(2),
+                           activated_on=opens)
+        return site_transition(site=site, to="active", by=crm, reason="Green light")
 
     def _deadlines(self, trial, site, users, index, number) -> None:
         """A CRA's working weeks: visits coming up, a report overdue, a CRM's follow-up."""
@@ -135,16 +206,22 @@ class Command(BaseCommand):
                 due_at=now + timedelta(days=2 + index),
                 title=f"Review the enrollment plan of {trial.protocol_number}")
 
-    def _subjects(self, rng, trial, site, by, terms, count) -> None:
+    def _subjects(self, rng, trial, site, by, terms, count, icf) -> None:
         for n in range(1, count + 1):
             screened = date(2026, 4, 1) + timedelta(days=rng.randrange(0, 150))
             status = rng.choice(["enrolled"] * 6 + ["screening", "screen_failed", "completed"])
             enrolled = status in {"enrolled", "completed"}
-            subject = subject_create(
-                site=site, by=by, number=f"{site.number}-{n:03d}", status=status,
-                screened_on=screened,
-                enrolled_on=screened + timedelta(days=14) if enrolled else None,
-            )
+            subject = subject_screen(site=site, by=by, number=f"{site.number}-{n:03d}",
+                                     consent_version=icf, consented_on=screened)
+            if status == "screen_failed":
+                subject_transition(subject=subject, to=status, on=screened + timedelta(days=10),
+                                   by=by)
+            if enrolled:
+                subject = subject_transition(subject=subject, to="enrolled", by=by,
+                                             on=screened + timedelta(days=14))
+            if status == "completed":
+                subject_transition(subject=subject, to="completed", by=by,
+                                   on=min(screened + timedelta(days=84), timezone.localdate()))
             if enrolled and rng.random() < 0.4:
                 term = rng.choice(terms)
                 grade = int(rng.choice(term.grades))

@@ -1,0 +1,252 @@
+"""Creating a trial from a ClinicalTrials.gov record: preview, confirm, then the import itself
+(in Celery, or in-process from `manage.py import_ctgov`).
+
+The import is all or nothing: the trial, its milestones and every site are written in one
+transaction, so a failure half-way leaves no trace but the job marked failed. To let the
+progress page move while that transaction is open, progress is written on PostgreSQL through a
+second, autocommit connection; SQLite has one writer at a time, so there the job only shows its
+progress when the import commits (the bar jumps from 0 to done).
+"""
+
+import logging
+
+from django.conf import settings
+from django.db import IntegrityError, connections, transaction
+from django.db.models import QuerySet
+from django.utils import timezone
+from simple_history.utils import bulk_create_with_history
+
+from croportal.audit import audited_save
+from croportal.exceptions import ApplicationError
+from sites.models import Site, SiteStatus
+from staffing.models import Organisation, User
+from trials.ctgov import CtgovError, CtgovRecord, Location, parse_record
+from trials.models import CtgovImport, Milestone, MilestoneKind, Phase, Trial
+from trials.services import trial_create
+
+logger = logging.getLogger(__name__)
+
+# Sites per bulk insert (and progress report); a setting only so that tests can shrink it.
+BATCH_SIZE = 200
+State = CtgovImport.State
+# Registry date → milestone: the study start is the first participant's enrollment, the
+# completion date the last participant's last visit (ClinicalTrials.gov data element
+# definitions); the primary completion has no kind of its own.
+MILESTONES = (
+    ("start_date", MilestoneKind.FPI, ""),
+    ("primary_completion_date", MilestoneKind.OTHER, "Primary completion"),
+    ("completion_date", MilestoneKind.LPO, ""),
+)
+
+
+def ctgov_imports_visible_to(*, user: User) -> QuerySet[CtgovImport]:
+    """A registry import is seen by the person who uploaded it and by administrators."""
+    if not user.is_authenticated:
+        return CtgovImport.objects.none()
+    if user.is_superuser:
+        return CtgovImport.objects.all()
+    return CtgovImport.objects.filter(created_by=user)
+
+
+def ctgov_preview(*, data: bytes, filename: str, by: User) -> CtgovImport:
+    """Read an uploaded record and keep it for its uploader to check before importing."""
+    try:
+        record = parse_record(data, filename)
+    except CtgovError as error:
+        raise ApplicationError(error.message, field="file") from None
+    _refuse_known(record.nct_id, field="file")
+    return CtgovImport.objects.create(
+        created_by=by, filename=filename[:255], nct_id=record.nct_id, record=record.to_dict(),
+        total=len(record.importable_locations),
+    )
+
+
+@transaction.atomic
+def ctgov_confirm(*, job: CtgovImport, by: User, sponsor: Organisation | None,
+                  sponsor_name: str = "", phase: str | None, enqueue: bool = True
+                  ) -> CtgovImport:
+    """Accept a previewed record with its sponsor and phase, and queue its import."""
+    job = CtgovImport.objects.select_for_update().get(pk=job.pk)
+    if job.created_by_id != by.pk and not by.is_superuser:
+        raise ApplicationError("Only the person who uploaded the record can confirm it.",
+                               status=403)
+    if job.state != State.PREVIEW:
+        raise ApplicationError("This import has already been confirmed.")
+    record = CtgovRecord.from_dict(job.record)
+    _refuse_known(record.nct_id, field=None)
+    phase = phase or record.phase
+    if phase not in Phase.values:
+        raise ApplicationError("The registry gives no phase for this study: choose one.",
+                               field="phase")
+    job.sponsor = _sponsor_for(sponsor, sponsor_name)
+    job.record = {**job.record, "phase": phase}  # the registry's own words stay in phase_raw
+    job.state = State.QUEUED
+    job.save(update_fields=["sponsor", "record", "state", "updated_at"])
+    if enqueue:
+        from trials.tasks import ctgov_import_run  # the task module imports this one
+
+        ctgov_import_run.delay_on_commit(job.pk)  # never talk to the broker mid-transaction
+    return job
+
+
+def ctgov_run(*, job_id: int) -> Trial | None:
+    """Import a confirmed record: trial, milestones, sites, all or nothing. A failure is final
+    (the job is marked failed with the reason); a job already imported is left alone."""
+    job = _claim(job_id)
+    if job is None:
+        return CtgovImport.objects.get(pk=job_id).trial
+    progress = Progress(job_id)
+    try:
+        with transaction.atomic():
+            trial = _import(job, progress)
+    except Exception as error:  # everything was rolled back; say why on the job
+        _fail(job, error)
+        return None
+    finally:
+        progress.close()
+    return trial
+
+
+# ------------------------------------------------------------------------------- internals
+
+def _refuse_known(nct_id: str, *, field: str | None) -> None:
+    protocol = Trial.objects.filter(nct_id=nct_id).values_list("protocol_number", flat=True)
+    if existing := protocol.first():
+        raise ApplicationError(f"{nct_id} is already in the portal as trial {existing}.",
+                               field=field)
+
+
+def _sponsor_for(sponsor: Organisation | None, name: str) -> Organisation:
+    """The chosen sponsor, or the sponsor of that name (case aside), created if new."""
+    if sponsor is not None:
+        if sponsor.kind != Organisation.Kind.SPONSOR:
+            raise ApplicationError("The sponsor must be a sponsor organisation.",
+                                   field="sponsor")
+        return sponsor
+    name = " ".join((name or "").split())
+    if not name:
+        raise ApplicationError("Choose the sponsor, or give the name of a new one.",
+                               field="sponsor_name")
+    if len(name) > 200:
+        raise ApplicationError("A sponsor's name has at most 200 characters.",
+                               field="sponsor_name")
+    existing = Organisation.objects.filter(name__iexact=name).first()
+    if existing is None:
+        return Organisation.objects.create(name=name, kind=Organisation.Kind.SPONSOR)
+    if existing.kind != Organisation.Kind.SPONSOR:
+        raise ApplicationError(
+            f"“{existing.name}” is a {existing.get_kind_display().lower()} in the portal, not "
+            "a sponsor: choose another sponsor.", field="sponsor_name")
+    return existing
+
+
+def _claim(job_id: int) -> CtgovImport | None:
+    """Take a queued job (or one whose worker died mid-import: the message comes again)."""
+    with transaction.atomic():
+        job = CtgovImport.objects.select_for_update().get(pk=job_id)
+        if job.state not in (State.QUEUED, State.RUNNING):
+            return None
+        job.state, job.done, job.error = State.RUNNING, 0, ""
+        job.save(update_fields=["state", "done", "error", "updated_at"])
+    return job
+
+
+def _import(job: CtgovImport, progress: "Progress") -> Trial:
+    record = CtgovRecord.from_dict(job.record)
+    by = job.created_by
+    _refuse_known(record.nct_id, field=None)
+    trial = trial_create(
+        by=by, protocol_number=_protocol_number(record), title=record.title,
+        sponsor=job.sponsor, phase=record.phase, status=record.status,
+        indication=record.indication, investigational_product=record.investigational_product,
+        target_enrollment=record.enrollment or 0, nct_id=record.nct_id,
+    )
+    reason = f"Imported from ClinicalTrials.gov {record.nct_id}"
+    _create_milestones(trial, record, by=by, reason=reason)
+    _create_sites(trial, record.importable_locations, by=by, reason=reason, progress=progress)
+    job.state, job.trial, job.done = State.DONE, trial, job.total
+    job.save(update_fields=["state", "trial", "done", "updated_at"])
+    return trial
+
+
+def _protocol_number(record: CtgovRecord) -> str:
+    """The sponsor's own study id when it fits and is free, else the NCT ID."""
+    candidates = [record.org_study_id] if 0 < len(record.org_study_id) <= 50 else []
+    candidates.append(record.nct_id)
+    taken = set(Trial.objects.filter(protocol_number__in=candidates)
+                .values_list("protocol_number", flat=True))
+    for candidate in candidates:
+        if candidate not in taken:
+            return candidate
+    raise ApplicationError(f"The protocol number {' and '.join(candidates)} is already used "
+                           "by another trial.")
+
+
+def _create_milestones(trial: Trial, record: CtgovRecord, *, by: User, reason: str) -> None:
+    today = timezone.localdate()
+    for attribute, kind, name in MILESTONES:
+        when = getattr(record, attribute)
+        if when is None:
+            continue
+        milestone = Milestone(
+            trial=trial, kind=kind, name=name, baseline_date=when.value,
+            planned_date=when.value,
+            actual_date=when.value if when.actual and when.value <= today else None,
+        )
+        audited_save(milestone, by=by, reason=reason)
+
+
+def _create_sites(trial: Trial, locations: list[Location], *, by: User, reason: str,
+                  progress: "Progress") -> None:
+    """Bulk-insert the sites (and their history rows) in batches, reporting progress."""
+    width = max(3, len(str(len(locations))))  # "001"…; "0001"… past 999, so numbers sort
+    size = getattr(settings, "CTGOV_IMPORT_BATCH_SIZE", BATCH_SIZE)
+    for start in range(0, len(locations), size):
+        batch = [
+            Site(trial=trial, number=f"{start + offset + 1:0{width}d}",
+                 institution=location.institution, city=location.city,
+                 country=location.country or "", status=SiteStatus.SELECTED, target_enrollment=0)
+            for offset, location in enumerate(locations[start:start + size])
+        ]
+        bulk_create_with_history(batch, Site, batch_size=size, default_user=by,
+                                 default_change_reason=reason)
+        progress.report(start + len(batch))
+
+
+def _fail(job: CtgovImport, error: Exception) -> None:
+    if isinstance(error, ApplicationError):
+        message = error.message
+    elif isinstance(error, IntegrityError) and (
+            existing := Trial.objects.filter(nct_id=job.nct_id).first()):
+        message = (f"{job.nct_id} was imported at the same time by another upload, as trial "
+                   f"{existing.protocol_number}; nothing was created by this one.")
+    else:
+        message = f"The import failed and nothing was created ({type(error).__name__}: {error})."
+        logger.error("import of %s (job %s) failed", job.nct_id, job.pk, exc_info=error)
+    # Never overwrite a success: a duplicate delivery of the task may lose the race.
+    CtgovImport.objects.filter(pk=job.pk).exclude(state=State.DONE).update(
+        state=State.FAILED, error=message, done=0, updated_at=timezone.now())
+
+
+class Progress:
+    """Writes an import's progress where the progress page can see it before the commit."""
+
+    def __init__(self, job_id: int) -> None:
+        self.job_id = job_id
+        self.connection = None
+        if connections["default"].vendor == "postgresql":
+            self.connection = connections.create_connection("default")  # autocommit
+
+    def report(self, done: int) -> None:
+        if self.connection is None:
+            return
+        with self.connection.cursor() as cursor:
+            cursor.execute(
+                f"UPDATE {CtgovImport._meta.db_table} SET done = %s, state = %s "  # noqa: S608
+                "WHERE id = %s AND state IN (%s, %s)",
+                [done, State.RUNNING, self.job_id, State.QUEUED, State.RUNNING],
+            )
+
+    def close(self) -> None:
+        if self.connection is not None:
+            self.connection.close()
