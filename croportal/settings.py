@@ -171,6 +171,8 @@ if DIGEST_HOUR > 23:
 GCP_TRAINING_VALIDITY_YEARS = env_int("GCP_TRAINING_VALIDITY_YEARS", 3, minimum=1)
 # Days after a new ICF version takes effect at a site by which its active subjects re-consent.
 RECONSENT_DUE_DAYS = env_int("RECONSENT_DUE_DAYS", 30, minimum=1)
+# Sites written per batch by a ClinicalTrials.gov import (progress is reported per batch).
+CTGOV_IMPORT_BATCH_SIZE = env_int("CTGOV_IMPORT_BATCH_SIZE", 200, minimum=1)
 
 # Celery: Redis when REDIS_URL is set, otherwise Kombu's filesystem transport (no server).
 REDIS_URL = env_redis("REDIS_URL")

@@ -16,18 +16,16 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history
 
-from croportal.audit import audited_save
 from croportal.exceptions import ApplicationError
 from sites.models import Site, SiteStatus
 from staffing.models import Organisation, User
 from trials.ctgov import CtgovError, CtgovRecord, Location, parse_record
-from trials.models import CtgovImport, Milestone, MilestoneKind, Phase, Trial
-from trials.services import trial_create
+from trials.models import CtgovImport, MilestoneKind, Phase, Trial
+from trials.services import milestone_create, trial_create
 
 logger = logging.getLogger(__name__)
 
 # Sites per bulk insert (and progress report); a setting only so that tests can shrink it.
-BATCH_SIZE = 200
 State = CtgovImport.State
 # Registry date → milestone: the study start is the first participant's enrollment, the
 # completion date the last participant's last visit (ClinicalTrials.gov data element
@@ -188,19 +186,19 @@ def _create_milestones(trial: Trial, record: CtgovRecord, *, by: User, reason: s
         when = getattr(record, attribute)
         if when is None:
             continue
-        milestone = Milestone(
-            trial=trial, kind=kind, name=name, baseline_date=when.value,
+        # Through the service: a planned date not yet reached becomes the CRM's deadline.
+        milestone_create(
+            trial=trial, by=by, reason=reason, kind=kind, name=name, baseline_date=when.value,
             planned_date=when.value,
             actual_date=when.value if when.actual and when.value <= today else None,
         )
-        audited_save(milestone, by=by, reason=reason)
 
 
 def _create_sites(trial: Trial, locations: list[Location], *, by: User, reason: str,
                   progress: "Progress") -> None:
     """Bulk-insert the sites (and their history rows) in batches, reporting progress."""
     width = max(3, len(str(len(locations))))  # "001"…; "0001"… past 999, so numbers sort
-    size = getattr(settings, "CTGOV_IMPORT_BATCH_SIZE", BATCH_SIZE)
+    size = settings.CTGOV_IMPORT_BATCH_SIZE
     for start in range(0, len(locations), size):
         batch = [
             Site(trial=trial, number=f"{start + offset + 1:0{width}d}",

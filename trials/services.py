@@ -178,12 +178,13 @@ def _milestone_deadline_sync(milestone: Milestone) -> None:
 
 
 @transaction.atomic
-def milestone_create(*, trial: Trial, by: User, **fields) -> Milestone:
+def milestone_create(*, trial: Trial, by: User, reason: str = "Milestone added",
+                     **fields) -> Milestone:
     milestone = Milestone(trial=trial, **{k: v for k, v in fields.items()
                                           if k in MILESTONE_FIELDS})
     milestone.name = milestone.name or ""
     _check_milestone(milestone)
-    audited_save(milestone, by=by, reason="Milestone added")
+    audited_save(milestone, by=by, reason=reason)
     _milestone_deadline_sync(milestone)
     return milestone
 
