@@ -25,7 +25,6 @@ from trials.services import milestone_create, trial_create
 
 logger = logging.getLogger(__name__)
 
-# Sites per bulk insert (and progress report); a setting only so that tests can shrink it.
 State = CtgovImport.State
 # Registry date → milestone: the study start is the first participant's enrollment, the
 # completion date the last participant's last visit (ClinicalTrials.gov data element
