@@ -44,15 +44,19 @@ def test_totals_curve_tables_and_screen_failures(world):
     subject_create(site=site, by=world.admin, number="S-1")  # still screening
     e = enrollment_of(world.trial_a, sites=Site.objects.all(), today=today)
     # subject_a1 enrolled 2026-05-01, plus three here
-    assert e.enrolled == 4 and e.screen_failed == 1 and e.screening == 2  # + subject_a2
-    assert e.planned_today == 50.0 and e.behind_plan == -46.0
+    assert e.enrolled == 4
+    assert e.screen_failed == 1
+    assert e.screening == 2
+    assert e.planned_today == 50.0
+    assert e.behind_plan == -46.0
     assert [n for _, n in e.actual] == [1, 3, 4]
     # Failures among those whose screening ended: 1 of (7 screened - 2 screening).
     assert e.screen_failure_rate == pytest.approx(1 / 5)
     row = next(s for s in e.sites if s.pk == site.pk)
     assert (row.screened_count, row.enrolled_total, row.screen_failed_count) == (6, 4, 1)
     de = next(c for c in e.countries if c["country"] == "DE")
-    assert de["enrolled"] == 4 and de["sites"] == 1
+    assert de["enrolled"] == 4
+    assert de["sites"] == 1
     chart = e.chart()
     assert chart["planned"][-1] == {"x": (today + timedelta(days=100)).isoformat(), "y": 100}
     assert chart["actual"][-1] == {"x": today.isoformat(), "y": 4}
@@ -74,7 +78,8 @@ def test_pooled_forecast_from_the_plan_when_too_few_sites(world):
     fc = e.forecast
     assert fc.method == "pooled"
     # Gamma(100*0.5 + 1, 365*0.5 + 60) on the rate, 99 still to enrol.
-    assert fc.shape == pytest.approx(51) and fc.rate == pytest.approx(242.5)
+    assert fc.shape == pytest.approx(51)
+    assert fc.rate == pytest.approx(242.5)
     assert fc.median_days == pytest.approx(time_to_recruit_quantile(99, 51, 242.5, 0.5))
     assert 0 <= fc.p_within_planned <= 1
     assert e.forecast_date(fc.median_days) > today
@@ -105,7 +110,8 @@ def test_per_site_forecast_with_enough_open_sites(world):
 
 def test_no_forecast_without_a_plan_or_open_sites(world):
     e = enrollment_of(world.trial_b, sites=Site.objects.all(), today=timezone.localdate())
-    assert e.forecast is None and "needs" in e.forecast_method_note
+    assert e.forecast is None
+    assert "needs" in e.forecast_method_note
 
 
 def test_portfolio_rows(world):
@@ -116,14 +122,17 @@ def test_portfolio_rows(world):
                      planned_date=today + timedelta(days=27))
     trials = list(trials_with_counts(trials_visible_to(user=world.crm)))
     [row] = portfolio(trials, overdue_by_trial={world.trial_a.pk: 3}, today=today)
-    assert row.planned_today == 50.0 and row.enrolled == 1
+    assert row.planned_today == 50.0
+    assert row.enrolled == 1
     assert row.next_milestone.kind == "fpi"  # not reached: overdue, so it comes first
     milestone_update(milestone=row.next_milestone, by=world.crm, reason="Reached",
                      actual_date=today - timedelta(days=8))
     trials = list(trials_with_counts(trials_visible_to(user=world.crm)))
     [row] = portfolio(trials, overdue_by_trial={world.trial_a.pk: 3}, today=today)
     assert row.next_milestone.kind == "lpi"
-    assert row.sites_active == 1 and row.sites_total == 2 and row.overdue_deadlines == 3
+    assert row.sites_active == 1
+    assert row.sites_total == 2
+    assert row.overdue_deadlines == 3
     Subject.objects.filter(trial=world.trial_a).update(status="enrolled",
                                                        enrolled_on=today)
     [row] = portfolio(list(trials_with_counts(trials_visible_to(user=world.crm))),

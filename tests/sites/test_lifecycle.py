@@ -54,7 +54,8 @@ def test_trial_moves_only_along_its_lifecycle_and_each_step_is_audited(world):
     with pytest.raises(ApplicationError):
         trial_transition(trial=trial, to="follow_up", by=world.crm, reason="Jump")
     trial = trial_transition(trial=trial, to="enrolling", by=world.crm, reason="Hold lifted")
-    assert trial.status == "enrolling" and trial.status_before_hold == ""
+    assert trial.status == "enrolling"
+    assert trial.status_before_hold == ""
     reasons = list(trial.history.order_by("history_id").values_list("history_change_reason",
                                                                     flat=True))
     assert reasons[-4:] == ["Now startup", "Now enrolling", "Now on_hold", "Hold lifted"]
@@ -79,12 +80,15 @@ def test_terminated_is_final(world):
 def test_milestone_slippage_against_the_baseline_and_its_deadline(world):
     planned = TODAY() + timedelta(days=40)
     lpi = milestone_create(trial=world.trial_a, by=world.crm, kind="lpi", planned_date=planned)
-    assert lpi.baseline_date == planned and lpi.slippage_days == 0
+    assert lpi.baseline_date == planned
+    assert lpi.slippage_days == 0
     deadline = deadlines("milestone", object_id=lpi.pk).get()
-    assert deadline.owner == world.crm and deadline.state == "open"
+    assert deadline.owner == world.crm
+    assert deadline.state == "open"
     lpi = milestone_update(milestone=lpi, by=world.crm, reason="Slow sites",
                            planned_date=planned + timedelta(days=21))
-    assert lpi.baseline_date == planned and lpi.slippage_days == 21
+    assert lpi.baseline_date == planned
+    assert lpi.slippage_days == 21
     deadline.refresh_from_db()
     assert deadline.due_at.date() == planned + timedelta(days=21)
     lpi = milestone_update(milestone=lpi, by=world.crm, reason="Reached",
@@ -142,8 +146,10 @@ def test_activation_needs_the_whole_checklist(world):
     with pytest.raises(ApplicationError) as refused:
         site_transition(site=site, to="active", by=world.crm, reason="Go")
     message = refused.value.message
-    assert "Form FDA 1572" in message and "agreement executed" in message
-    assert "initiation visit" in message and "Investigator's brochure" not in message
+    assert "Form FDA 1572" in message
+    assert "agreement executed" in message
+    assert "initiation visit" in message
+    assert "Investigator's brochure" not in message
     assert Site.objects.get(pk=site.pk).status == "initiated"
 
     document_create(site=site, by=world.cra, kind="form_fda_1572", version="1",
@@ -151,7 +157,8 @@ def test_activation_needs_the_whole_checklist(world):
     site = site_update(site=site, by=world.crm, reason="Contract and SIV",
                        contract_executed_on=TODAY(), initiation_visit_on=TODAY())
     site = site_transition(site=site, to="active", by=world.crm, reason="Green light")
-    assert site.status == "active" and site.activated_on == TODAY()
+    assert site.status == "active"
+    assert site.activated_on == TODAY()
 
 
 def test_a_trial_without_ind_does_not_need_the_fda_forms(world):
@@ -193,14 +200,17 @@ def test_document_expiry_is_a_deadline_of_the_sites_cra_and_renewal_closes_it(wo
                           version="2025", effective_on=TODAY() - timedelta(days=300),
                           expires_on=expires, status="approved")
     deadline = deadlines("document_expiry", object_id=old.pk).get()
-    assert deadline.owner == world.cra and deadline.escalation_user == world.crm
-    assert deadline.trial == world.trial_a and deadline.due_at.date() == expires
+    assert deadline.owner == world.cra
+    assert deadline.escalation_user == world.crm
+    assert deadline.trial == world.trial_a
+    assert deadline.due_at.date() == expires
     new = document_create(site=world.site_a1, by=world.cra, kind="lab_certification",
                           version="2026", effective_on=TODAY(),
                           expires_on=TODAY() + timedelta(days=730), status="approved")
     old.refresh_from_db()
     deadline.refresh_from_db()
-    assert old.status == "superseded" and deadline.state == "done"
+    assert old.status == "superseded"
+    assert deadline.state == "done"
     assert deadlines("document_expiry", object_id=new.pk, state="open").count() == 1
     assert old.history.latest().history_change_reason == "Superseded by version 2026"
 
@@ -237,7 +247,8 @@ def screen(world, number: str, **extra) -> Subject:
 
 def test_screening_needs_consent_to_an_effective_version_at_an_active_site(world):
     subject = screen(world, "101-002")
-    assert subject.status == "screening" and subject.consent_version == "1.0"
+    assert subject.status == "screening"
+    assert subject.consent_version == "1.0"
     assert ConsentRecord.objects.filter(subject=subject, is_reconsent=False).count() == 1
     with pytest.raises(ApplicationError) as inactive:
         subject_screen(site=world.site_a2, by=world.crm, number="102-009",
@@ -280,7 +291,8 @@ def test_subject_transitions_and_the_withdrawal_reason(world):
 def test_screen_failure(world):
     subject = subject_transition(subject=screen(world, "101-002"), to="screen_failed",
                                  on=TODAY(), by=world.cra)
-    assert subject.screen_failed_on == TODAY() and subject.enrolled_on is None
+    assert subject.screen_failed_on == TODAY()
+    assert subject.enrolled_on is None
 
 
 # ---------------------------------------------------------------------------------- re-consent
@@ -298,7 +310,8 @@ def test_a_new_icf_version_opens_reconsent_for_active_subjects_only(world):
     assert open_for == {world.subject_a1.pk, screening.pk}
     assert done.pk not in open_for
     deadline = deadlines("reconsent", object_id=world.subject_a1.pk).get()
-    assert deadline.owner == world.cra and deadline.escalation_user == world.crm
+    assert deadline.owner == world.cra
+    assert deadline.escalation_user == world.crm
     assert deadline.due_at.date() == TODAY() + timedelta(days=30)
 
     record = consent_record(subject=world.subject_a1, consent_version=v2, consented_on=TODAY(),
