@@ -103,12 +103,10 @@ class Enrollment:
         if fc is not None and fc.method != "done":
             start = {"x": self.today.isoformat(), "y": self.enrolled}
             band = {
-                "median": [start, {"x": self.forecast_date(fc.median_days).isoformat(),
-                                   "y": self.target}],
-                "low": [start, {"x": self.forecast_date(fc.low_days).isoformat(),
-                                "y": self.target}],
-                "high": [start, {"x": self.forecast_date(fc.high_days).isoformat(),
-                                 "y": self.target}],
+                name: [start, {"x": (self.today + timedelta(days=round(days))).isoformat(),
+                               "y": self.target}]
+                for name, days in (("median", fc.median_days), ("low", fc.low_days),
+                                   ("high", fc.high_days))
             }
         return {"actual": actual, "planned": planned, "forecast": band, "target": self.target,
                 "today": self.today.isoformat()}
@@ -132,12 +130,12 @@ def enrollment_of(trial: Trial, *, sites: QuerySet[Site], today: date) -> Enroll
     milestones = list(trial.milestones.all())
     fpi, lpi = plan_window(milestones)
     site_rows = list(sites_with_enrollment(sites.filter(trial=trial)).order_by("number"))
-    for site in site_rows:
+    for site in site_rows:  # annotated rows (sites_with_enrollment)
         start = site.planned_activation_on or fpi
-        site.planned_today = planned_at(today, start=start, end=lpi,
-                                        target=site.target_enrollment)
-        site.screen_failure_rate = screen_failure_rate(site.screened_count,
-                                                       site.screen_failed_count)
+        site.planned_today = planned_at(  # type: ignore[attr-defined]
+            today, start=start, end=lpi, target=site.target_enrollment)
+        site.screen_failure_rate = screen_failure_rate(  # type: ignore[attr-defined]
+            site.screened_count, site.screen_failed_count)  # type: ignore[attr-defined]
     result = Enrollment(
         trial=trial, today=today, enrolled=totals["enrolled"], screened=totals["screened"],
         screen_failed=totals["screen_failed"], screening=totals["screening"],
@@ -161,9 +159,9 @@ def _by_country(sites: list[Site]) -> list[dict]:
         row["sites"] += 1
         row["active"] += site.status == SiteStatus.ACTIVE
         row["target"] += site.target_enrollment
-        row["screened"] += site.screened_count
-        row["enrolled"] += site.enrolled_total
-        row["screen_failed"] += site.screen_failed_count
+        row["screened"] += site.screened_count  # type: ignore[attr-defined]
+        row["enrolled"] += site.enrolled_total  # type: ignore[attr-defined]
+        row["screen_failed"] += site.screen_failed_count  # type: ignore[attr-defined]
     return sorted(rows.values(), key=lambda r: (-r["enrolled"], r["country"]))
 
 

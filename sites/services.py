@@ -461,7 +461,7 @@ SUBJECT_TRANSITIONS: dict[str, frozenset[str]] = {
     SubjectStatus.COMPLETED: frozenset(),
     SubjectStatus.WITHDRAWN: frozenset(),
 }
-_DATE_OF = {
+_DATE_OF: dict[str, str] = {
     SubjectStatus.SCREEN_FAILED: "screen_failed_on",
     SubjectStatus.ENROLLED: "enrolled_on",
     SubjectStatus.COMPLETED: "completed_on",
