@@ -1,12 +1,15 @@
 """The read side across apps: role home pages and audit trails (reads only, through selectors)."""
 
 from collections.abc import Callable
+from datetime import datetime
 
-from django.db.models import Model, Q, QuerySet
+from django.db.models import Count, Model, Q, QuerySet
+from django.utils import timezone
 
 from croportal.audit import field_changes
 from reminders.selectors import deadlines_for_list, deadlines_visible_to
 from safety.selectors import adverse_events_visible_to, review_queue_for
+from sites.enrollment import PortfolioRow, portfolio
 from sites.selectors import (
     sites_changeable_by,
     sites_visible_to,
@@ -30,21 +33,66 @@ def home_for(*, user) -> dict:
     """What each of the user's roles shows on the home page; a bounded number of queries."""
     roles = roles_of(user=user)
     sections: dict = {"roles": roles}
+    today, now = timezone.localdate(), timezone.now()
     if Role.CRM in roles:
         sections["crm_trials"] = list(
             trials_with_counts(trials_with_permission(user=user, codename="manage_staff"))
         )
+        overdue = overdue_deadlines_by_trial(
+            user=user, trial_ids=[t.pk for t in sections["crm_trials"]], now=now)
+        sections["crm_portfolio"] = portfolio_rows(
+            portfolio(sections["crm_trials"], overdue_by_trial=overdue, today=today))
     if Role.CRA in roles:
         sections["cra_sites"] = list(sites_with_counts(sites_changeable_by(user=user))[:100])
     if Role.MEDICAL_MONITOR in roles:
         sections["review_queue"] = list(review_queue_for(user=user)[:50])
     if Role.SPONSOR_VIEWER in roles:
         sections["sponsor_trials"] = list(trials_with_counts(trials_visible_to(user=user)))
+        # Sponsors see enrollment against target, never the CRO's working deadlines.
+        sections["sponsor_portfolio"] = portfolio_rows(
+            portfolio(sections["sponsor_trials"], overdue_by_trial={}, today=today))
     if not user.is_sponsor_user:
         sections["my_deadlines"] = list(deadlines_for_list(
             deadlines_visible_to(user=user)
             .filter(Q(owner=user) | Q(escalation_user=user), state="open"))[:8])
     return sections
+
+
+def overdue_deadlines_by_trial(*, user, trial_ids: list[int], now: datetime) -> dict[int, int]:
+    """Open deadlines past due per trial, among those the user sees: one aggregate query."""
+    rows = (deadlines_visible_to(user=user)
+            .filter(trial_id__in=trial_ids, state="open", due_at__lte=now)
+            .values("trial_id").annotate(n=Count("pk")).order_by())
+    return {row["trial_id"]: row["n"] for row in rows}
+
+
+def portfolio_rows(rows: list[PortfolioRow]) -> list[dict]:
+    """A portfolio row with what the table prints: progress, plan, forecast, next milestone."""
+    return [_portfolio_row(row) for row in rows]
+
+
+def _portfolio_row(row: PortfolioRow) -> dict:
+    planned = row.planned_today
+    fc = row.forecast
+    milestone = row.next_milestone
+    slippage = milestone.slippage_days if milestone else None
+    p_lpi = fc.p_within_planned if fc is not None else None
+    return {
+        "row": row, "trial": row.trial, "enrolled": row.enrolled,
+        "target": row.trial.target_enrollment,
+        "planned_today": None if planned is None else round(planned),
+        "versus_plan": None if planned is None else round(row.enrolled - planned),
+        "behind_by": None if planned is None else max(0, round(planned - row.enrolled)),
+        "target_reached": fc is not None and fc.method == "done",
+        "forecast_median": row.forecast_median if fc is not None and fc.method != "done"
+        else None,
+        # The median meets the planned LPI exactly when P(done by LPI) >= 1/2.
+        "meets_lpi": None if p_lpi is None else p_lpi >= 0.5,
+        "p_lpi": None if p_lpi is None else round(100 * p_lpi),
+        "next_milestone": milestone, "slippage": slippage, "late": (slippage or 0) > 0,
+        "milestone_overdue": (milestone is not None and milestone.planned_date is not None
+                              and milestone.planned_date < row.today),
+    }
 
 
 def audit_record_for(*, user, kind: str, pk: int) -> Model | None:

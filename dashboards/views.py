@@ -7,11 +7,15 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from dashboards.selectors import audit_record_for, audit_trail_of, home_for, signatures_of
+from trials.selectors import user_can_create_trials
 
 
 @login_required
 def home(request):
-    return render(request, "dashboards/home.html", home_for(user=request.user))
+    return render(request, "dashboards/home.html", {
+        **home_for(user=request.user),
+        "can_create_trial": user_can_create_trials(user=request.user),
+    })
 
 
 def _audited_record(request, kind: str, pk: int):

@@ -15,7 +15,10 @@ from sites.models import Site, SiteStatus, Subject, SubjectStatus
 from trials.forecast import Centre, Forecast, forecast, pooled_prior_from_plan
 from trials.models import Milestone, MilestoneKind, Trial
 
-ENROLLED = Q(enrolled_on__isnull=False)
+# Enrolled at some point (now enrolled, completed or withdrawn): the same rule as the trial and
+# site counts elsewhere; the cumulative curve places each at its enrollment date.
+ENROLLED_STATUSES = (SubjectStatus.ENROLLED, SubjectStatus.COMPLETED, SubjectStatus.WITHDRAWN)
+ENROLLED = Q(status__in=ENROLLED_STATUSES)
 
 
 def planned_at(day: date, *, start: date | None, end: date | None, target: int) -> float | None:
@@ -42,7 +45,8 @@ def sites_with_enrollment(queryset: QuerySet[Site]) -> QuerySet[Site]:
         screened_count=Count("subjects"),
         screen_failed_count=Count(
             "subjects", filter=Q(subjects__status=SubjectStatus.SCREEN_FAILED)),
-        enrolled_total=Count("subjects", filter=Q(subjects__enrolled_on__isnull=False)),
+        enrolled_total=Count("subjects", filter=Q(subjects__status__in=ENROLLED_STATUSES)),
+        screening_count=Count("subjects", filter=Q(subjects__status=SubjectStatus.SCREENING)),
         withdrawn_count=Count("subjects", filter=Q(subjects__status=SubjectStatus.WITHDRAWN)),
     )
 
@@ -121,7 +125,7 @@ def enrollment_of(trial: Trial, *, sites: QuerySet[Site], today: date) -> Enroll
         screen_failed=Count("pk", filter=Q(status=SubjectStatus.SCREEN_FAILED)),
         screening=Count("pk", filter=Q(status=SubjectStatus.SCREENING)),
     )
-    per_day = (Subject.objects.filter(trial=trial).filter(ENROLLED)
+    per_day = (Subject.objects.filter(trial=trial).filter(ENROLLED, enrolled_on__isnull=False)
                .values_list("enrolled_on").annotate(n=Count("pk")).order_by("enrolled_on"))
     actual, running = [], 0
     for day, n in per_day:
@@ -135,7 +139,8 @@ def enrollment_of(trial: Trial, *, sites: QuerySet[Site], today: date) -> Enroll
         site.planned_today = planned_at(  # type: ignore[attr-defined]
             today, start=start, end=lpi, target=site.target_enrollment)
         site.screen_failure_rate = screen_failure_rate(  # type: ignore[attr-defined]
-            site.screened_count, site.screen_failed_count)  # type: ignore[attr-defined]
+            site.screened_count, site.screen_failed_count,  # type: ignore[attr-defined]
+            site.screening_count)  # type: ignore[attr-defined]
     result = Enrollment(
         trial=trial, today=today, enrolled=totals["enrolled"], screened=totals["screened"],
         screen_failed=totals["screen_failed"], screening=totals["screening"],
@@ -155,13 +160,17 @@ def _by_country(sites: list[Site]) -> list[dict]:
     for site in sites:
         row = rows.setdefault(site.country, {"country": site.country, "sites": 0, "active": 0,
                                              "target": 0, "screened": 0, "enrolled": 0,
-                                             "screen_failed": 0})
+                                             "screen_failed": 0, "screening": 0})
         row["sites"] += 1
         row["active"] += site.status == SiteStatus.ACTIVE
         row["target"] += site.target_enrollment
         row["screened"] += site.screened_count  # type: ignore[attr-defined]
         row["enrolled"] += site.enrolled_total  # type: ignore[attr-defined]
         row["screen_failed"] += site.screen_failed_count  # type: ignore[attr-defined]
+        row["screening"] += site.screening_count  # type: ignore[attr-defined]
+    for row in rows.values():
+        row["screen_failure_rate"] = screen_failure_rate(row["screened"], row["screen_failed"],
+                                                         row["screening"])
     return sorted(rows.values(), key=lambda r: (-r["enrolled"], r["country"]))
 
 

@@ -411,10 +411,10 @@ def consent_record(*, subject: Subject, consent_version: ConsentVersion, consent
                            consented_on=consented_on, obtained_by=obtained_by or "",
                            is_reconsent=subject.consents.exists())
     audited_save(record, by=by, reason="Re-consent" if record.is_reconsent else "Consent")
-    if record.is_reconsent:
-        subject.consented_on = consented_on
-        subject.consent_version = consent_version.version
-        audited_save(subject, by=by, reason=f"Re-consented on ICF {consent_version.version}")
+    subject.consented_on = consented_on
+    subject.consent_version = consent_version.version
+    verb = "Re-consented" if record.is_reconsent else "Consented"
+    audited_save(subject, by=by, reason=f"{verb} on ICF {consent_version.version}")
     for old in ConsentVersion.objects.filter(
         site_approvals__site=subject.site_id,
         site_approvals__effective_on__lte=consented_on,

@@ -6,4 +6,12 @@ app_name = "sites"
 urlpatterns = [
     path("<int:pk>/", views.site_detail, name="detail"),
     path("<int:pk>/edit/", views.site_edit, name="edit"),
+    path("<int:pk>/transition/", views.site_transition, name="transition"),
+    path("<int:pk>/documents/new/", views.document_create, name="document_create"),
+    path("documents/<int:pk>/edit/", views.document_edit, name="document_edit"),
+    path("<int:pk>/consent-versions/new/", views.site_consent_version_add,
+         name="consent_version_add"),
+    path("<int:pk>/subjects/new/", views.subject_screen, name="subject_screen"),
+    path("subjects/<int:pk>/transition/", views.subject_transition, name="subject_transition"),
+    path("subjects/<int:pk>/consent/", views.subject_consent, name="subject_consent"),
 ]

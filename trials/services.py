@@ -32,10 +32,22 @@ def _check_sponsor(sponsor: Organisation) -> None:
         raise ApplicationError("The sponsor must be a sponsor organisation.", field="sponsor")
 
 
+def _check_unique(fields: dict, trial: Trial | None = None) -> None:
+    """A clear 400 on the field rather than the database's refusal."""
+    others = Trial.objects.exclude(pk=trial.pk) if trial else Trial.objects.all()
+    if "protocol_number" in fields and others.filter(
+            protocol_number=fields["protocol_number"]).exists():
+        raise ApplicationError("A trial with this protocol number exists.",
+                               field="protocol_number")
+    if fields.get("nct_id") and others.filter(nct_id=fields["nct_id"]).exists():
+        raise ApplicationError("A trial with this NCT ID exists.", field="nct_id")
+
+
 @transaction.atomic
 def trial_create(*, by: User, **fields) -> Trial:
     """Create a trial; its CRO creator becomes its CRM."""
     _check_sponsor(fields["sponsor"])
+    _check_unique(fields)
     trial = Trial(**{k: v for k, v in fields.items() if k in TRIAL_EDITABLE_FIELDS})
     audited_save(trial, by=by, reason="Trial created")
     if by.organisation is not None and by.organisation.kind == Organisation.Kind.CRO:
@@ -52,6 +64,7 @@ def trial_update(*, trial: Trial, by: User, reason: str, **fields) -> Trial:
             raise ApplicationError(
                 "The sponsor cannot change while sponsor viewers are assigned.", field="sponsor"
             )
+    _check_unique(fields, trial)
     to = fields.pop("status", trial.status)
     if to != trial.status:
         _check_trial_transition(trial, to)

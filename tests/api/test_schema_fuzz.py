@@ -51,6 +51,12 @@ def own_object_id(world, path: str) -> int:
         "training-records": lambda: _cra_training_record(world).pk,
         "deadlines": lambda: world.deadline_a.pk,
         "notifications": lambda: _crm_notification(world).pk,
+        "milestones": lambda: world.milestone_a.pk,
+        "amendments": lambda: world.amendment_a.pk,
+        "consent-versions": lambda: world.icf_a.pk,
+        "essential-documents": lambda: world.document_a1.pk,
+        "site-consent-versions": lambda: world.site_icf_a1.pk,
+        "consent-records": lambda: world.consent_a1.pk,
     }[resource]()
 
 
@@ -82,7 +88,8 @@ def test_no_input_makes_the_api_fail_with_a_server_error(case, world, crm_token)
         # Random integers are never valid foreign keys; use real ones so bodies get through.
         valid = {"sponsor": world.sponsor_a.pk, "trial": world.trial_a.pk,
                  "site": world.site_a2.pk, "user": world.cra.pk, "owner": world.cra.pk,
-                 "escalation_user": world.crm.pk}
+                 "escalation_user": world.crm.pk, "consent_version": world.icf_a.pk,
+                 "subject": world.subject_a1.pk}
         case.body.update({k: v for k, v in valid.items() if k in case.body})
     response = case.call(headers={"Authorization": f"Token {crm_token}"})
     assert response.status_code < 500, (
