@@ -2,6 +2,7 @@
 
 from collections.abc import Callable
 from datetime import datetime
+from functools import partial
 
 from django.db.models import Count, Model, Q, QuerySet
 from django.utils import timezone
@@ -10,7 +11,10 @@ from croportal.audit import field_changes
 from reminders.selectors import deadlines_for_list, deadlines_visible_to
 from safety.selectors import adverse_events_visible_to, review_queue_for
 from sites.enrollment import PortfolioRow, portfolio
+from sites.models import EssentialDocument, SiteConsentVersion
 from sites.selectors import (
+    consent_records_visible_to,
+    site_records_visible_to,
     sites_changeable_by,
     sites_visible_to,
     sites_with_counts,
@@ -18,7 +22,13 @@ from sites.selectors import (
 )
 from staffing.models import Role, Signature
 from staffing.selectors import assignments_visible_to, roles_of
-from trials.selectors import trials_visible_to, trials_with_counts, trials_with_permission
+from trials.models import ConsentVersion, Milestone, ProtocolAmendment
+from trials.selectors import (
+    trial_records_visible_to,
+    trials_visible_to,
+    trials_with_counts,
+    trials_with_permission,
+)
 
 AUDITED_KINDS: dict[str, Callable[..., QuerySet]] = {
     "trial": trials_visible_to,
@@ -26,6 +36,12 @@ AUDITED_KINDS: dict[str, Callable[..., QuerySet]] = {
     "subject": subjects_visible_to,
     "adverse-event": adverse_events_visible_to,
     "assignment": assignments_visible_to,
+    "milestone": partial(trial_records_visible_to, Milestone),
+    "amendment": partial(trial_records_visible_to, ProtocolAmendment),
+    "consent-version": partial(trial_records_visible_to, ConsentVersion),
+    "essential-document": partial(site_records_visible_to, EssentialDocument),
+    "site-consent-version": partial(site_records_visible_to, SiteConsentVersion),
+    "consent-record": consent_records_visible_to,
 }
 
 

@@ -47,3 +47,14 @@ def sites_with_counts(queryset: QuerySet[Site]) -> QuerySet[Site]:
 
 def subjects_visible_to(*, user) -> QuerySet[Subject]:
     return Subject.objects.filter(site__in=sites_visible_to(user=user))
+
+
+def site_records_visible_to(model, *, user) -> QuerySet:
+    """Essential documents and ICF approvals: visible with their site."""
+    return model.objects.filter(site__in=sites_visible_to(user=user))
+
+
+def consent_records_visible_to(*, user) -> QuerySet:
+    from sites.models import ConsentRecord
+
+    return ConsentRecord.objects.filter(subject__in=subjects_visible_to(user=user))

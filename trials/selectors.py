@@ -73,3 +73,8 @@ def user_can_create_trials(*, user) -> bool:
         and not user.is_sponsor_user
         and (user.is_superuser or user.has_perm("trials.add_trial"))
     )
+
+
+def trial_records_visible_to(model, *, user) -> QuerySet:
+    """Milestones, amendments and ICF versions: visible with their trial."""
+    return model.objects.filter(trial__in=trials_visible_to(user=user))

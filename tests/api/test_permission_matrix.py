@@ -323,6 +323,15 @@ def audit_rows() -> tuple[Row, ...]:
         row("GET", "assignment:cra_assignment",  "200  200  200  404  404  404  L"),
         row("GET", "assignment:crm_b_assignment", "200  404  404  404  404  404  L"),
         row("GET", "assignment:outsider_assignment", "200  404  404  404  404  200  L"),
+        row("GET", "milestone:milestone_a",      "200  200  200  200  200  404  L"),
+        row("GET", "milestone:milestone_b",      "200  404  404  404  404  200  L"),
+        row("GET", "essential-document:document_a1", "200  200  200  200  200  404  L"),
+        row("GET", "essential-document:document_a2", "200  200  404  200  200  404  L"),
+        row("GET", "essential-document:document_b1", "200  404  404  404  404  200  L"),
+        row("GET", "consent-record:consent_a1",  "200  200  200  200  200  404  L"),
+        row("GET", "amendment:amendment_a",      "200  200  200  200  200  404  L"),
+        row("GET", "consent-version:icf_a",      "200  200  200  200  200  404  L"),
+        row("GET", "site-consent-version:site_icf_a1", "200  200  200  200  200  404  L"),
         row("GET", "no-such-kind:trial_a",       "404  404  404  404  404  404  L"),
     )
 
