@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from croportal.audit import audited_save
 from croportal.exceptions import ApplicationError
+from croportal.lifecycle import check_transition
 from reminders.models import Deadline
 from reminders.policies import Kind as DeadlineKind
 from reminders.services import deadline_close, deadline_upsert
@@ -182,15 +183,8 @@ def site_transitions_from(site: Site) -> list[str]:
 
 
 def _check_site_transition(site: Site, to: str) -> None:
-    if to not in SiteStatus.values:
-        raise ApplicationError(f"Unknown status “{to}”.", field="status")
-    allowed = site_transitions_from(site)
-    if to not in allowed:
-        names = ", ".join(SiteStatus(s).label for s in allowed) or "none (final status)"
-        raise ApplicationError(
-            f"A site cannot go from {site.get_status_display()} to {SiteStatus(to).label}; "
-            f"allowed: {names}.", field="status",
-        )
+    check_transition(what="site", statuses=SiteStatus, current=site.status, to=to,
+                     allowed=site_transitions_from(site))
     if to == SiteStatus.ACTIVE:
         checklist = site_checklist(site, list(site.documents.all()))
         if not checklist.complete:
@@ -507,14 +501,8 @@ def subject_transition(*, subject: Subject, to: str, on: date, by: User, reason:
     """Screening → screen failed | enrolled → completed | withdrawn (a reason is required)."""
     subject = (Subject.objects.select_for_update().select_related("site", "trial")
                .get(pk=subject.pk))
-    if to not in SubjectStatus.values:
-        raise ApplicationError(f"Unknown status “{to}”.", field="status")
-    allowed = subject_transitions_from(subject)
-    if to not in allowed:
-        names = ", ".join(SubjectStatus(s).label for s in allowed) or "none (final status)"
-        raise ApplicationError(
-            f"A subject cannot go from {subject.get_status_display()} to "
-            f"{SubjectStatus(to).label}; allowed: {names}.", field="status")
+    check_transition(what="subject", statuses=SubjectStatus, current=subject.status, to=to,
+                     allowed=subject_transitions_from(subject))
     withdrawal_reason = (withdrawal_reason or "").strip()
     if to == SubjectStatus.WITHDRAWN and not withdrawal_reason:
         raise ApplicationError("Give the reason for the withdrawal.", field="withdrawal_reason")

@@ -6,6 +6,7 @@ from django.utils import timezone
 
 from croportal.audit import audited_save
 from croportal.exceptions import ApplicationError
+from croportal.lifecycle import check_transition
 from reminders.models import Deadline
 from reminders.policies import Kind as DeadlineKind
 from reminders.services import deadline_close, deadline_upsert
@@ -108,15 +109,8 @@ def trial_transitions_from(trial: Trial) -> list[str]:
 
 
 def _check_trial_transition(trial: Trial, to: str) -> None:
-    if to not in TrialStatus.values:
-        raise ApplicationError(f"Unknown status “{to}”.", field="status")
-    allowed = trial_transitions_from(trial)
-    if to not in allowed:
-        names = ", ".join(TrialStatus(s).label for s in allowed) or "none (final status)"
-        raise ApplicationError(
-            f"A trial cannot go from {trial.get_status_display()} to {TrialStatus(to).label}; "
-            f"allowed: {names}.", field="status",
-        )
+    check_transition(what="trial", statuses=TrialStatus, current=trial.status, to=to,
+                     allowed=trial_transitions_from(trial))
 
 
 def _apply_status(trial: Trial, to: str) -> None:
