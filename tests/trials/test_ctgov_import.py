@@ -19,6 +19,7 @@ from sites.models import Site
 from staffing.models import Assignment, Organisation, Role
 from tests.conftest import need_service
 from trials import ctgov_import
+from trials import services as trial_services
 from trials.ctgov_import import ctgov_confirm, ctgov_preview, ctgov_run
 from trials.models import CtgovImport, Milestone, Trial
 
@@ -161,6 +162,8 @@ def test_a_concurrent_import_losing_on_the_unique_nct_id_fails_cleanly(world, im
     ctgov_confirm(job=job, by=importer, sponsor=world.sponsor_a, phase=None, enqueue=False)
     # Another upload's import commits between this one's check and its insert.
     monkeypatch.setattr(ctgov_import, "_refuse_known", lambda nct_id, field: None)
+    # trial_create's own check would see the winner too: a true race passes both checks.
+    monkeypatch.setattr(trial_services, "_check_unique", lambda fields, trial=None: None)
     winner = Trial.objects.create(protocol_number="WINNER-1", title="Imported elsewhere",
                                   sponsor=world.sponsor_a, phase="II", nct_id="NCT02210780")
     before = counts()
