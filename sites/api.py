@@ -27,18 +27,33 @@ from sites.selectors import (
     sites_with_counts,
     subjects_visible_to,
 )
+from trials.api import limit_trial_field
 from trials.models import ConsentVersion
-from trials.selectors import (
-    trial_has_permission,
-    trials_visible_to,
-    trials_with_permission,
-)
+from trials.selectors import trial_has_permission, trials_visible_to, trials_with_permission
 
 SITE_FIELDS = (
     "id", "trial", "number", "institution", "country", "city", "principal_investigator",
     "status", "target_enrollment", "activated_on", "enrolled_count", "planned_activation_on",
     "contract_executed_on", "initiation_visit_on",
 )
+
+
+def _scope_choices(serializer, *names: str, fixed_once_saved: str = "") -> None:
+    """Writable foreign keys offer only what the caller may use: sites they may change, ICF
+    versions of trials they see. A record's parent is fixed once it exists."""
+    request = serializer.context.get("request")
+    if request is not None:
+        user = request.user
+        choices = {
+            "site": lambda: sites_changeable_by(user=user),
+            "consent_version": lambda: ConsentVersion.objects.filter(
+                trial__in=trials_visible_to(user=user)),
+        }
+        for name in names:
+            serializer.fields[name].queryset = choices[name]()
+    instance = serializer.instance
+    if fixed_once_saved and instance is not None and not isinstance(instance, list | tuple):
+        serializer.fields[fixed_once_saved].read_only = True
 
 
 class SiteSerializer(ChangeReasonMixin, serializers.ModelSerializer):
@@ -52,14 +67,7 @@ class SiteSerializer(ChangeReasonMixin, serializers.ModelSerializer):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        request = self.context.get("request")
-        if request is not None:
-            # Writable FK limited to trials the caller may add sites to (DESIGN §4).
-            self.fields["trial"].queryset = trials_with_permission(
-                user=request.user, codename="change_trial"
-            )
-        if self.instance is not None and not isinstance(self.instance, list | tuple):
-            self.fields["trial"].read_only = True
+        limit_trial_field(self)  # trials the caller may add sites to (DESIGN §4)
 
     def validate_country(self, value: str) -> str:
         code = services.country_code(value)
@@ -199,11 +207,7 @@ class SubjectScreenSerializer(serializers.Serializer):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        request = self.context.get("request")
-        if request is not None:
-            self.fields["site"].queryset = sites_changeable_by(user=request.user)
-            self.fields["consent_version"].queryset = ConsentVersion.objects.filter(
-                trial__in=trials_visible_to(user=request.user))
+        _scope_choices(self, "site", "consent_version")
 
 
 class SubjectTransitionSerializer(serializers.Serializer):
@@ -225,10 +229,7 @@ class ConsentSerializer(serializers.ModelSerializer):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        request = self.context.get("request")
-        if request is not None:
-            self.fields["consent_version"].queryset = ConsentVersion.objects.filter(
-                trial__in=trials_visible_to(user=request.user))
+        _scope_choices(self, "consent_version")
 
 
 @extend_schema_view(retrieve=extend_schema(responses={200: SubjectSerializer, 404: None}))
@@ -321,11 +322,7 @@ class EssentialDocumentSerializer(ChangeReasonMixin, serializers.ModelSerializer
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        request = self.context.get("request")
-        if request is not None:
-            self.fields["site"].queryset = sites_changeable_by(user=request.user)
-        if self.instance is not None and not isinstance(self.instance, list | tuple):
-            self.fields["site"].read_only = True
+        _scope_choices(self, "site", fixed_once_saved="site")
 
     def get_is_current(self, document: EssentialDocument) -> bool:
         return document.is_current(timezone.localdate())
@@ -397,11 +394,7 @@ class SiteConsentVersionSerializer(serializers.ModelSerializer):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        request = self.context.get("request")
-        if request is not None:
-            self.fields["site"].queryset = sites_changeable_by(user=request.user)
-            self.fields["consent_version"].queryset = ConsentVersion.objects.filter(
-                trial__in=trials_visible_to(user=request.user))
+        _scope_choices(self, "site", "consent_version")
 
 
 class SiteConsentVersionFilter(django_filters.FilterSet):

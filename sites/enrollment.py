@@ -188,9 +188,8 @@ def trial_forecast(trial: Trial, *, enrolled: int, fpi: date | None, lpi: date |
     planned_days = (lpi - today).days if lpi else None
     if planned_days is not None and planned_days < 0:
         planned_days = 0
-    all_sites = site_rows
     open_centres, unopened = [], []
-    for site in all_sites:
+    for site in site_rows:
         if site["status"] == SiteStatus.CLOSED:
             continue
         if site["activated_on"] is not None and site["activated_on"] <= today:
@@ -199,7 +198,7 @@ def trial_forecast(trial: Trial, *, enrolled: int, fpi: date | None, lpi: date |
         elif site["planned_activation_on"] is not None:
             unopened.append(float(max(0, (site["planned_activation_on"] - today).days)))
     pooled = None
-    first_open = min((s["activated_on"] for s in all_sites if s["activated_on"]), default=None)
+    first_open = min((s["activated_on"] for s in site_rows if s["activated_on"]), default=None)
     if fpi and lpi and lpi > fpi:
         pooled = pooled_prior_from_plan(target=trial.target_enrollment,
                                         planned_days=float((lpi - fpi).days))

@@ -409,21 +409,14 @@ def consent_record(*, subject: Subject, consent_version: ConsentVersion, consent
     subject.consent_version = consent_version.version
     verb = "Re-consented" if record.is_reconsent else "Consented"
     audited_save(subject, by=by, reason=f"{verb} on ICF {consent_version.version}")
-    for old in ConsentVersion.objects.filter(
-        site_approvals__site=subject.site_id,
-        site_approvals__effective_on__lte=consented_on,
-    ):
-        # Signing this version settles re-consent to it and to any version it replaces.
-        if old.pk == consent_version.pk or _effective_before(subject.site, old, consent_version):
-            deadline_close(kind=DeadlineKind.RECONSENT, subject=subject, key=f"icf:{old.pk}")
+    # Signing this version settles re-consent to it and to every version effective before it.
+    effective = dict(SiteConsentVersion.objects.filter(site=subject.site_id)
+                     .values_list("consent_version_id", "effective_on"))
+    signed_from = effective[consent_version.pk]  # _check_consent: approved at this site
+    for version_id, effective_on in effective.items():
+        if version_id == consent_version.pk or effective_on < signed_from:
+            deadline_close(kind=DeadlineKind.RECONSENT, subject=subject, key=f"icf:{version_id}")
     return record
-
-
-def _effective_before(site: Site, older: ConsentVersion, newer: ConsentVersion) -> bool:
-    dates = dict(SiteConsentVersion.objects.filter(
-        site=site, consent_version__in=[older.pk, newer.pk]
-    ).values_list("consent_version_id", "effective_on"))
-    return older.pk in dates and newer.pk in dates and dates[older.pk] < dates[newer.pk]
 
 
 def _check_consent(subject: Subject, consent_version: ConsentVersion, consented_on: date) -> None:

@@ -134,10 +134,10 @@ class MilestoneSerializer(ChangeReasonMixin, serializers.ModelSerializer):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        _limit_trial_field(self)
+        limit_trial_field(self)
 
 
-def _limit_trial_field(serializer) -> None:
+def limit_trial_field(serializer) -> None:
     """The writable trial is one the caller may change; fixed once the record exists."""
     request = serializer.context.get("request")
     if request is not None:
@@ -215,7 +215,7 @@ class AmendmentSerializer(serializers.ModelSerializer):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        _limit_trial_field(self)
+        limit_trial_field(self)
 
 
 class AmendmentFilter(TrialScopedFilter):
@@ -246,7 +246,7 @@ class ConsentVersionSerializer(serializers.ModelSerializer):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        _limit_trial_field(self)
+        limit_trial_field(self)
 
 
 class ConsentVersionFilter(TrialScopedFilter):
