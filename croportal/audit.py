@@ -13,6 +13,10 @@ def audited_save(
     reason = (reason or "").strip()
     if not instance._state.adding and not reason:
         raise ApplicationError("A reason for the change is required.", field="change_reason")
+    if not instance._state.adding and hasattr(instance, "version"):
+        instance.version += 1
+        if update_fields is not None:
+            update_fields = [*update_fields, "version", "updated_at"]
     instance._history_user = by  # type: ignore[attr-defined]
     instance._change_reason = reason  # type: ignore[attr-defined]
     try:
