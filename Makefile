@@ -43,7 +43,7 @@ test: setup
 lint: setup
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy
-	env -u DATABASE_URL $(PY) manage.py makemigrations --check --dry-run
+	env -u DATABASE_URL -u DATABASE_OWNER_URL $(PY) manage.py makemigrations --check --dry-run
 
 format: setup
 	$(VENV)/bin/ruff check --fix .

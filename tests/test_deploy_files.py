@@ -2,6 +2,7 @@
 
 import re
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 import yaml
@@ -10,7 +11,7 @@ ROOT = Path(__file__).resolve().parent.parent
 COMPOSE_FILE = ROOT / "docker-compose.yml"
 DOCKERFILE = ROOT / "Dockerfile"
 
-ALL_SERVICES = ("postgres", "redis", "migrate", "web", "worker", "beat")
+ALL_SERVICES = ("postgres", "redis", "dbroles", "migrate", "web", "worker", "beat")
 APP_SERVICES = ("migrate", "web", "worker", "beat")
 HEALTHCHECKED = ("postgres", "redis", "web", "worker")
 INTERPOLATION = re.compile(r"^\$\{[A-Z_][A-Z0-9_]*(?::?[-?][^}]*)?\}$")
@@ -82,6 +83,46 @@ def test_migrate_runs_migrations_once(services: dict) -> None:
     assert "migrate" in migrate["command"]
     assert migrate.get("restart") == "no"
     assert migrate["depends_on"]["postgres"]["condition"] == "service_healthy"
+    assert migrate["depends_on"]["dbroles"]["condition"] == "service_completed_successfully"
+
+
+def _login(url: str) -> tuple[str | None, str | None, str]:
+    parts = urlsplit(url)
+    return parts.username, parts.hostname, parts.path
+
+
+@pytest.mark.parametrize("name", ["web", "worker", "beat"])
+def test_long_running_services_log_in_as_the_runtime_role_only(
+    services: dict, name: str
+) -> None:
+    env = _environment(services[name])
+    assert _login(env["DATABASE_URL"]) == ("croportal_app", "postgres", "/croportal")
+    assert "DATABASE_OWNER_URL" not in env  # the owner's password never reaches them
+
+
+def test_only_migrate_logs_in_as_the_owner_of_the_same_database(services: dict) -> None:
+    env = _environment(services["migrate"])
+    assert _login(env["DATABASE_OWNER_URL"]) == ("croportal_owner", "postgres", "/croportal")
+    assert _login(env["DATABASE_URL"]) == ("croportal_app", "postgres", "/croportal")
+    for url in (env["DATABASE_OWNER_URL"], env["DATABASE_URL"]):
+        password = urlsplit(url).password or ""
+        assert re.fullmatch(r"\$\{[A-Z_]+:-[^}]*\}", password), url  # from the environment
+
+
+def test_the_postgres_superuser_is_neither_owner_nor_runtime_role(services: dict) -> None:
+    superuser = _environment(services["postgres"])["POSTGRES_USER"]
+    assert superuser not in {"croportal_owner", "croportal_app"}
+    dbroles = services["dbroles"]
+    assert _environment(dbroles)["PGUSER"] == superuser
+    assert dbroles.get("restart") == "no"
+    assert dbroles["depends_on"]["postgres"]["condition"] == "service_healthy"
+    script = " ".join(dbroles["command"])
+    for role in ("croportal_owner", "croportal_app"):
+        assert f"ALTER ROLE {role} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE" in script
+    assert "CREATE DATABASE croportal OWNER croportal_owner" in script
+    assert "ALTER DATABASE croportal OWNER TO croportal_owner" in script
+    assert ":'owner_password'" in script
+    assert ":'app_password'" in script
 
 
 @pytest.mark.parametrize("name", APP_SERVICES)

@@ -43,6 +43,12 @@ def database_url_of(settings_dict: dict) -> str:
     return f"postgres://{auth}{host}:{port}/{quote(settings_dict['NAME'], safe='')}"
 
 
+def worker_database_env() -> dict[str, str]:
+    """A worker's database: this test's, as the runtime role the tests run as; no owner login
+    (a worker never migrates, and the owner's URL names the non-test database)."""
+    return {"DATABASE_URL": database_url_of(connection.settings_dict), "DATABASE_OWNER_URL": ""}
+
+
 def trial_codenames(user, trial) -> set[str]:
     return set(
         TrialUserObjectPermission.objects.filter(user=user, content_object=trial).values_list(
@@ -117,7 +123,7 @@ def test_real_worker_applies_assignment_dates(committed_world, broker_url, tmp_p
     queue = f"test-worker-{uuid.uuid4().hex[:12]}"  # nobody else's worker consumes it
     env = {
         **os.environ,
-        "DATABASE_URL": database_url_of(connection.settings_dict),
+        **worker_database_env(),
         "REDIS_URL": broker_url,
         "DJANGO_SETTINGS_MODULE": "croportal.settings",
     }
