@@ -32,6 +32,12 @@ app.conf.beat_schedule = {
         "schedule": 3600.0,
         "options": {"expires": 3000},
     },
+    # Imports confirmed while the broker was down (or whose message was lost) are sent again.
+    "ctgov-imports-redispatch": {
+        "task": "trials.ctgov_imports_redispatch",
+        "schedule": 60.0,
+        "options": {"expires": 55},
+    },
 }
 
 

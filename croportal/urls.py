@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from dashboards.views import healthz
 
@@ -24,7 +24,9 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include("croportal.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api_docs"),
+    # The split view serves Swagger UI's start-up script as its own response (no inline
+    # script under the Content-Security-Policy).
+    path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="api_docs"),
 ]
 
 admin.site.site_header = "CRO Portal administration"

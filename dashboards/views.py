@@ -1,11 +1,10 @@
-import csv
-
 from django.contrib.auth.decorators import login_required
 from django.db import connection
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
+from croportal.csv_safe import csv_writer
 from dashboards.selectors import audit_record_for, audit_trail_of, home_for, signatures_of
 from trials.selectors import user_can_create_trials
 
@@ -39,7 +38,7 @@ def audit_trail_csv(request, kind: str, pk: int):
     record = _audited_record(request, kind, pk)
     response = HttpResponse(content_type="text/csv")
     response["Content-Disposition"] = f'attachment; filename="audit-{kind}-{pk}.csv"'
-    writer = csv.writer(response)
+    writer = csv_writer(response)
     writer.writerow(["at_utc", "who", "action", "reason", "field", "old", "new"])
     for entry in audit_trail_of(record):
         for field, old, new in entry["changes"] or [("", "", "")]:
