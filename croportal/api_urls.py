@@ -11,7 +11,13 @@ from sites.api import (
     SubjectViewSet,
     TrialEnrollmentView,
 )
-from staffing.api import AssignmentViewSet, AuthTokenView, MeView, TrainingRecordViewSet
+from staffing.api import (
+    AssignmentViewSet,
+    AuthTokenView,
+    LogoutView,
+    MeView,
+    TrainingRecordViewSet,
+)
 from trials.api import (
     AmendmentViewSet,
     ConsentVersionViewSet,
@@ -41,6 +47,7 @@ router.register("notifications", NotificationViewSet, basename="notification")
 app_name = "api"
 urlpatterns = [
     path("auth/token/", AuthTokenView.as_view(), name="auth_token"),
+    path("auth/logout/", LogoutView.as_view(), name="auth_logout"),
     path("me/", MeView.as_view(), name="me"),
     path("trials/<int:pk>/enrollment/", TrialEnrollmentView.as_view(), name="trial-enrollment"),
     path("", include(router.urls)),

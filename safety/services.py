@@ -1,11 +1,11 @@
 from django.db import transaction
 
 from croportal.audit import audited_save
-from croportal.exceptions import ApplicationError, SignatureRefused
+from croportal.exceptions import ApplicationError
 from safety.models import SERIOUSNESS_CRITERIA, AdverseEvent, Causality, CtcaeTerm, Expectedness
 from sites.models import Subject
 from staffing.models import Signature, User
-from staffing.services import signature_apply
+from staffing.services import signature_apply, signing_action
 
 
 @transaction.atomic
@@ -55,14 +55,14 @@ def adverse_event_create(*, subject: Subject, by: User, **fields) -> AdverseEven
     return event
 
 
-@transaction.atomic
+@signing_action
 def adverse_event_review(
     *, event: AdverseEvent, by: User, password: str, sponsor_causality: str,
     expectedness: str, comment: str = "",
 ) -> Signature:
-    """Medical monitor's sign-off: sponsor causality and expectedness, e-signed."""
-    if not password or not by.check_password(password):
-        raise SignatureRefused()
+    """Medical monitor's sign-off: sponsor causality and expectedness, e-signed (the password,
+    the signing lock and the failure count are the signature service's; a refusal saves
+    nothing)."""
     if sponsor_causality not in Causality.values:
         raise ApplicationError("Choose related or not_related.", field="sponsor_causality")
     if expectedness not in Expectedness.values:

@@ -2,18 +2,19 @@ import django_filters
 from django.contrib.auth import authenticate
 from drf_spectacular.utils import extend_schema, extend_schema_view, inline_serializer
 from rest_framework import mixins, serializers, status, viewsets
-from rest_framework.authtoken.models import Token
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from croportal.api import CanChangeObject, ChangeReasonMixin, IdFilter
+from croportal.parsers import SafeJSONParser
 from sites.models import Site
 from staffing import services
-from staffing.models import Assignment, TrainingRecord, User
+from staffing.models import ApiToken, Assignment, TrainingRecord, User
 from staffing.selectors import (
     active_assignments_of,
     assignments_visible_to,
@@ -21,19 +22,24 @@ from staffing.selectors import (
     training_people_for,
     training_records_visible_to,
 )
+from staffing.tokens import api_token_issue, api_token_revoke
 from trials.selectors import trial_has_permission, trials_with_permission
 
 
 class TokenRequestSerializer(serializers.Serializer):
-    username = serializers.CharField()
+    # The user model's limit, checked before authenticate: django-axes would otherwise try
+    # to log an over-long username in its 255-character column (a 500 on PostgreSQL).
+    username = serializers.CharField(max_length=User._meta.get_field("username").max_length)
     password = serializers.CharField(style={"input_type": "password"}, trim_whitespace=False)
 
 
 class AuthTokenView(APIView):
-    """POST username and password → an API token; rate limited; locks out like the login page."""
+    """POST username and password → a new API token (it expires: README, API tokens); rate
+    limited; locks out like the login page."""
 
     permission_classes = [AllowAny]
     authentication_classes: list = []
+    parser_classes = [SafeJSONParser, FormParser, MultiPartParser]
     throttle_classes = [ScopedRateThrottle]
     throttle_scope = "auth_token"
 
@@ -47,8 +53,17 @@ class AuthTokenView(APIView):
         user = authenticate(request, **serializer.validated_data)
         if user is None or not user.is_active:
             return Response({"detail": "Unable to log in with these credentials."}, status=400)
-        token, _ = Token.objects.get_or_create(user=user)
-        return Response({"token": token.key})
+        return Response({"token": api_token_issue(user=user)})
+
+
+class LogoutView(APIView):
+    """POST → the caller's API token is revoked at once (204)."""
+
+    @extend_schema(request=None, responses={204: None})
+    def post(self, request):
+        if isinstance(request.auth, ApiToken):
+            api_token_revoke(token=request.auth, by=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class RoleSerializer(serializers.ModelSerializer):

@@ -201,5 +201,108 @@ class Signature(models.Model):
         return f"{self.printed_name}, {meaning}, {self.signed_at:%Y-%m-%d %H:%M} UTC"
 
     def is_valid_for(self, obj) -> bool:
-        """False once the signed record has changed after signing (the signature is void)."""
+        """False once a change of the signed record was recorded against this signature: the
+        invalidation is a stored fact, so changing the values back does not revive it. A hash
+        that no longer matches (a write that bypassed the audited save) also voids it."""
+        if SignatureInvalidation.objects.filter(signature=self).exists():
+            return False
         return self.content_hash == content_hash(obj.signature_content())
+
+
+class SignatureInvalidation(models.Model):
+    """The recorded end of a signature's validity: the signed record changed (its content hash
+    no longer matched) at `invalidated_at`, by whom, with which reason. Append-only like the
+    signature (a PostgreSQL trigger), at most one per signature."""
+
+    signature = models.OneToOneField(Signature, on_delete=models.PROTECT,
+                                     related_name="invalidation")
+    invalidated_at = models.DateTimeField()
+    changed_by = models.ForeignKey(User, null=True, on_delete=models.PROTECT,
+                                   related_name="+")
+    change_reason = models.TextField(blank=True)
+    # What the change made of the record: its revision and content hash right after it, and
+    # the history row (simple-history id) of the change, for the inspector's cross-reference.
+    record_revision = models.PositiveIntegerField(null=True)
+    content_hash = models.CharField(max_length=64)
+    history_id = models.PositiveBigIntegerField(null=True)
+
+    class Meta:
+        ordering = ["invalidated_at", "id"]
+
+    def __str__(self) -> str:
+        return f"Signature {self.signature_id} invalidated {self.invalidated_at:%Y-%m-%d %H:%M} UTC"
+
+
+class SigningAttempts(models.Model):
+    """Consecutive failed password re-entries at e-signatures of one account (21 CFR
+    11.300(d)); a successful signature or an administrator's unlock resets the count. Kept
+    off the User row so that a stale `user.save()` cannot reset it."""
+
+    user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="signing_attempts")
+    consecutive_failures = models.PositiveIntegerField(default=0)
+    last_failure_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name_plural = "signing attempts"
+
+    def __str__(self) -> str:
+        return f"{self.user}: {self.consecutive_failures} consecutive failed signing attempts"
+
+
+class SigningLock(TimeStampedModel):
+    """Signing blocked for an account after SIGNATURE_FAILURE_LIMIT consecutive wrong passwords
+    (21 CFR 11.300(d)): who, when, at which record; who unlocked it, when and why. At most one
+    open lock per account; audited (its history is append-only)."""
+
+    user = models.ForeignKey(User, on_delete=models.PROTECT, related_name="signing_locks")
+    locked_at = models.DateTimeField()
+    failures = models.PositiveIntegerField()
+    content_type = models.ForeignKey(ContentType, null=True, blank=True,
+                                     on_delete=models.PROTECT)
+    object_id = models.PositiveBigIntegerField(null=True, blank=True)
+    record_label = models.CharField("record", max_length=300, blank=True)
+    unlocked_at = models.DateTimeField(null=True, blank=True)
+    unlocked_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.PROTECT,
+                                    related_name="+")
+    unlock_reason = models.TextField(blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-locked_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["user"], condition=Q(unlocked_at__isnull=True),
+                                    name="signing_lock_one_open_per_user"),
+        ]
+
+    def __str__(self) -> str:
+        state = "unlocked" if self.unlocked_at else "locked"
+        return f"Signing {state} for {self.user} since {self.locked_at:%Y-%m-%d %H:%M} UTC"
+
+    @property
+    def is_open(self) -> bool:
+        return self.unlocked_at is None
+
+
+class ApiToken(models.Model):
+    """An API token (`Authorization: Token <key>`). Only the SHA-256 of the key is stored. It
+    ends after API_TOKEN_IDLE_SECONDS without use, at `expires_at`, when revoked (log-out, the
+    admin), and when the account's password changes (`auth_fingerprint`) or it is deactivated."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
+    key_hash = models.CharField(max_length=64, unique=True)
+    key_prefix = models.CharField(max_length=8, help_text="First characters, to tell tokens apart.")
+    # The account's session auth hash (an HMAC of its password hash) when the token was issued.
+    auth_fingerprint = models.CharField(max_length=128)
+    created_at = models.DateTimeField()
+    last_used_at = models.DateTimeField()
+    expires_at = models.DateTimeField()
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+")
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["user", "revoked_at"])]
+
+    def __str__(self) -> str:
+        return f"API token {self.key_prefix}… of {self.user}"

@@ -68,3 +68,13 @@ def test_the_token_endpoint_is_rate_limited(world, api, settings):
     ]
     assert statuses[:limit] == [400] * limit
     assert statuses[-1] == 429
+
+
+def test_logout_ends_the_callers_token(world, api):
+    response = api.post("/api/v1/auth/token/", {"username": "crm_a", "password": PASSWORD},
+                        format="json")
+    api.credentials(HTTP_AUTHORIZATION=f"Token {response.json()['token']}")
+    assert api.post("/api/v1/auth/logout/").status_code == 204
+    assert api.get("/api/v1/me/").status_code == 401
+    api.credentials()
+    assert api.post("/api/v1/auth/logout/").status_code == 401

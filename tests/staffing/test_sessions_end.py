@@ -1,0 +1,36 @@
+"""A password change or a deactivation ends the account's other browser sessions too
+(Django's session auth hash; the API tokens are covered in test_api_tokens)."""
+
+from django.test import Client
+from django.urls import reverse
+
+from tests.conftest import PASSWORD
+
+NEW_PASSWORD = "another-long-passphrase-42"
+
+
+def logged_in(user) -> Client:
+    client = Client()
+    client.force_login(user)
+    assert client.get(reverse("dashboards:home")).status_code == 200
+    return client
+
+
+def test_a_password_change_logs_out_the_accounts_other_sessions(world):
+    here, elsewhere = logged_in(world.crm), logged_in(world.crm)
+    response = here.post(reverse("password_change"), {
+        "old_password": PASSWORD, "new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD})
+    assert response.status_code == 302
+    assert here.get(reverse("dashboards:home")).status_code == 200  # the one who changed it
+    response = elsewhere.get(reverse("dashboards:home"))
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("login"))
+
+
+def test_a_deactivated_accounts_session_ends(world):
+    client = logged_in(world.crm)
+    world.crm.is_active = False
+    world.crm.save(update_fields=["is_active"])
+    response = client.get(reverse("dashboards:home"))
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("login"))
