@@ -1,5 +1,7 @@
 """Shared API plumbing: pagination, the error handler, the object permission class."""
 
+from collections.abc import Mapping
+
 import django_filters
 from django import forms
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -24,6 +26,82 @@ def exception_handler(exc, context):
         detail = exc.message_dict if hasattr(exc, "error_dict") else {"detail": exc.messages}
         return Response(detail, status=400)
     return drf_exception_handler(exc, context)
+
+
+def expected_revision(request) -> int | None:
+    """The version an `If-Match: "<version>"` header names; None without one (or `*`)."""
+    header = (request.headers.get("If-Match") or "").strip()
+    if not header or header == "*":
+        return None
+    tag = header.split(",")[0].strip().removeprefix("W/").strip('"')
+    if not tag.isdigit() or len(tag) > 10:
+        raise serializers.ValidationError({"If-Match": [
+            'Send the ETag of the record as read, e.g. If-Match: "3".']})
+    return int(tag)
+
+
+def with_etag(response: Response, instance) -> Response:
+    """The record's version as its ETag, for the next write's If-Match."""
+    revision = getattr(instance, "revision", None)
+    if revision is not None:
+        response["ETag"] = f'"{revision}"'
+    return response
+
+
+class VersionedRetrieveMixin:
+    """GET of one record answers with its ETag."""
+
+    def retrieve(self, request, *args, **kwargs):
+        instance = self.get_object()  # type: ignore[attr-defined]
+        return with_etag(Response(self.get_serializer(instance).data),  # type: ignore[attr-defined]
+                         instance)
+
+
+class ServiceUpdateMixin:
+    """PUT/PATCH through the record's update service: the reason for the change, the version
+    the caller read (`If-Match`, 412 when stale), and only the fields sent are written."""
+
+    def update(self, request, *args, **kwargs):
+        instance = self.get_object()  # type: ignore[attr-defined]
+        serializer = self.get_serializer(  # type: ignore[attr-defined]
+            instance, data=request.data, partial=kwargs.get("partial"))
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        reason = data.pop("change_reason", "")
+        updated = self.update_with(instance, by=request.user, reason=reason,
+                                   expected_revision=expected_revision(request), **data)
+        return with_etag(Response(self.represent(updated)), updated)
+
+    def update_with(self, instance, **kwargs):
+        raise NotImplementedError
+
+    def represent(self, instance) -> dict:
+        return self.get_serializer(instance).data  # type: ignore[attr-defined]
+
+
+class LifecycleFieldsMixin(serializers.Serializer):
+    """Status (and the dates it sets) move only through the record's transition action: they
+    are read-only here, and sending a different value is a 400 saying where to go instead."""
+
+    lifecycle_fields: tuple[str, ...] = ("status",)
+    transition_hint = "POST …/transition/"
+
+    def validate(self, attrs):
+        attrs = super().validate(attrs)
+        sent = self.initial_data if isinstance(self.initial_data, Mapping) else {}
+        for name in self.lifecycle_fields:
+            if name in sent and sent[name] != self._lifecycle_value(name):
+                raise serializers.ValidationError({name: [
+                    f"“{name}” changes only through {self.transition_hint}."]})
+        return attrs
+
+    def _lifecycle_value(self, name: str):
+        """What the field holds now (a new record: its starting value), as the API shows it."""
+        if self.instance is None or isinstance(self.instance, list | tuple):
+            value = self.Meta.model._meta.get_field(name).get_default()  # type: ignore[attr-defined]
+        else:
+            value = getattr(self.instance, name)
+        return None if value is None else self.fields[name].to_representation(value)
 
 
 class CanChangeObject(permissions.BasePermission):

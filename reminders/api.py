@@ -9,12 +9,10 @@ from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 
 from croportal.api import CanChangeObject, IdFilter
-from croportal.exceptions import ApplicationError
 from reminders import services
 from reminders.models import Deadline, Notification
 from reminders.policies import Kind
 from reminders.selectors import (
-    deadline_creation_refusal,
     deadlines_for_list,
     deadlines_visible_to,
     notifications_of,
@@ -116,18 +114,10 @@ class DeadlineViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.C
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        owner = data.get("owner") or request.user
-        escalation = data.get("escalation_user")
-        refusal = deadline_creation_refusal(by=request.user, trial=data["trial"], owner=owner,
-                                            escalation_user=escalation)
-        if refusal:
-            raise ApplicationError(refusal[1], field=refusal[0])
+        extra = {"escalation_user": data["escalation_user"]} if "escalation_user" in data else {}
         deadline = services.deadline_create_manual(
             by=request.user, kind=data["kind"], trial=data["trial"], site=data.get("site"),
-            owner=owner, due_at=data["due_at"], title=data["title"],
-            escalation_user=escalation if "escalation_user" in data else (
-                None if owner == request.user else request.user),
-        )
+            owner=data.get("owner"), due_at=data["due_at"], title=data["title"], **extra)
         return Response(self.get_serializer(deadline).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=ReassignSerializer,
@@ -136,16 +126,10 @@ class DeadlineViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.C
     def reassign(self, request, pk=None):
         """The trial's CRM gives the deadline to someone else on the trial."""
         deadline = self.get_object()
-        if deadline.trial is None or not trial_has_permission(
-                user=request.user, trial=deadline.trial, codename="manage_staff"):
-            raise PermissionDenied("Only the trial's CRM gives deadlines to someone else.")
         serializer = ReassignSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        owner = serializer.validated_data["owner"]
-        refusal = deadline_creation_refusal(by=request.user, trial=deadline.trial, owner=owner)
-        if refusal:
-            raise ApplicationError(refusal[1], field=refusal[0])
-        deadline = services.deadline_reassign(deadline=deadline, owner=owner, by=request.user)
+        deadline = services.deadline_reassign(
+            deadline=deadline, owner=serializer.validated_data["owner"], by=request.user)
         return Response(self.get_serializer(deadline).data)
 
     @extend_schema(request=None, responses={200: DeadlineSerializer, 400: None, 403: None,

@@ -20,7 +20,6 @@ from reminders.models import CalendarFeed
 from reminders.policies import MANUAL_KINDS
 from reminders.selectors import (
     calendar_deadlines_of,
-    deadline_creation_refusal,
     deadlines_for_list,
     deadlines_of_trial,
     deadlines_visible_to,
@@ -96,22 +95,15 @@ def deadline_new(request):
                         people=_people_for(user))
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        owner = data["owner"] or user
-        refusal = deadline_creation_refusal(by=user, trial=data["trial"], owner=owner)
-        if refusal:
-            form.add_error(refusal[0] if refusal[0] in form.fields else None, refusal[1])
+        try:
+            services.deadline_create_manual(
+                by=user, kind=data["kind"], trial=data["trial"], owner=data["owner"],
+                due_at=data["due"], title=data["title"])
+        except ApplicationError as error:
+            form_error_from(form, error)
         else:
-            try:
-                services.deadline_create_manual(
-                    by=user, kind=data["kind"], trial=data["trial"], owner=owner,
-                    due_at=data["due"], title=data["title"],
-                    escalation_user=None if owner == user else user,
-                )
-            except ApplicationError as error:
-                form_error_from(form, error)
-            else:
-                messages.success(request, "Deadline set.")
-                return redirect("reminders:my_deadlines")
+            messages.success(request, "Deadline set.")
+            return redirect("reminders:my_deadlines")
     return render(request, "reminders/deadline_form.html", {"form": form})
 
 
@@ -143,10 +135,8 @@ def deadline_reassign(request, pk: int):
     chosen = request.POST.get("owner", "")
     owner = (User.objects.filter(pk=int(chosen), is_active=True).first()
              if chosen.isdigit() and len(chosen) < 19 else None)
-    refusal = ("owner", "Choose a person.") if owner is None else deadline_creation_refusal(
-        by=request.user, trial=deadline.trial, owner=owner)
-    if refusal:
-        messages.error(request, refusal[1])
+    if owner is None:
+        messages.error(request, "Choose a person.")
     else:
         try:
             services.deadline_reassign(deadline=deadline, owner=owner, by=request.user)

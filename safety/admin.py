@@ -16,3 +16,5 @@ class AdverseEventAdmin(AuditedAdmin):
     list_display = ("id", "verbatim_term", "subject", "severity_grade", "review_status")
     list_select_related = ("subject",)
     raw_id_fields = ("subject", "term")
+    # The review is the medical monitor's e-signed act (adverse_event_review), never an edit.
+    readonly_fields = ("review_status",)

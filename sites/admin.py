@@ -1,6 +1,7 @@
 from django.contrib import admin
 
 from croportal.admin import AuditedAdmin, ReadOnlyAdmin
+from sites import services
 from sites.models import (
     ConsentRecord,
     EssentialDocument,
@@ -18,13 +19,27 @@ class SiteAdmin(AuditedAdmin):
     list_select_related = ("trial",)
     readonly_fields = ("status", "activated_on")  # activation goes through the checklist
 
+    @staticmethod
+    def create_service(**fields):
+        return services.site_create(**fields)
+
+    @staticmethod
+    def update_service(site, **fields):
+        return services.site_update(site=site, **fields)  # the date order, the lock
+
 
 @admin.register(Subject)
 class SubjectAdmin(AuditedAdmin):
     list_display = ("trial", "number", "site", "status")
     list_filter = ("status",)
     list_select_related = ("trial", "site")
-    readonly_fields = ("status",)  # screening, enrollment, withdrawal: subject_transition
+    # Screening (consent, a pseudonymous number) and every status change go through the
+    # subject services (pages, API): here the record and its history are only shown.
+    def has_add_permission(self, request):
+        return False
+
+    def get_readonly_fields(self, request, obj=None):
+        return [field.name for field in Subject._meta.fields]
 
 
 @admin.register(SiteUserObjectPermission)
@@ -32,8 +47,8 @@ class SitePermissionAdmin(ReadOnlyAdmin):
     list_display = ("user", "content_object", "permission")
 
 
-# Issue 4's site records: written through their services (supersession, expiry deadlines,
-# re-consent), so the admin only shows them.
+# Documents, ICF approvals and consents are written through their services (four eyes,
+# supersession, expiry deadlines, re-consent), so the admin only shows them.
 @admin.register(EssentialDocument)
 class EssentialDocumentAdmin(ReadOnlyAdmin):
     list_display = ("site", "kind", "version", "effective_on", "expires_on", "status")

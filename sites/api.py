@@ -8,7 +8,16 @@ from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from croportal.api import CanChangeObject, ChangeReasonMixin, IdFilter
+from croportal.api import (
+    CanChangeObject,
+    ChangeReasonMixin,
+    IdFilter,
+    LifecycleFieldsMixin,
+    ServiceUpdateMixin,
+    VersionedRetrieveMixin,
+    expected_revision,
+    with_etag,
+)
 from sites import services
 from sites.enrollment import enrollment_of
 from sites.models import (
@@ -34,7 +43,7 @@ from trials.selectors import trial_has_permission, trials_visible_to, trials_wit
 SITE_FIELDS = (
     "id", "trial", "number", "institution", "country", "city", "principal_investigator",
     "status", "target_enrollment", "activated_on", "enrolled_count", "planned_activation_on",
-    "contract_executed_on", "initiation_visit_on",
+    "contract_executed_on", "initiation_visit_on", "revision",
 )
 
 
@@ -56,13 +65,15 @@ def _scope_choices(serializer, *names: str, fixed_once_saved: str = "") -> None:
         serializer.fields[fixed_once_saved].read_only = True
 
 
-class SiteSerializer(ChangeReasonMixin, serializers.ModelSerializer):
+class SiteSerializer(LifecycleFieldsMixin, ChangeReasonMixin, serializers.ModelSerializer):
     trial = serializers.PrimaryKeyRelatedField(queryset=Site.objects.none())
     enrolled_count = serializers.IntegerField(read_only=True, default=0)
+    lifecycle_fields = services.SITE_LIFECYCLE_FIELDS
 
     class Meta:
         model = Site
         fields = (*SITE_FIELDS, "change_reason")
+        read_only_fields = services.SITE_LIFECYCLE_FIELDS
         validators: list = []  # uniqueness is checked by the service, with the field named
 
     def __init__(self, *args, **kwargs):
@@ -111,8 +122,8 @@ class SiteFilter(django_filters.FilterSet):
 
 @extend_schema_view(retrieve=extend_schema(responses={200: SiteSerializer, 404: None}))
 class SiteViewSet(
-    mixins.ListModelMixin, mixins.CreateModelMixin, mixins.RetrieveModelMixin,
-    mixins.UpdateModelMixin, viewsets.GenericViewSet,
+    ServiceUpdateMixin, VersionedRetrieveMixin, mixins.ListModelMixin, mixins.CreateModelMixin,
+    mixins.RetrieveModelMixin, mixins.UpdateModelMixin, viewsets.GenericViewSet,
 ):
     queryset = Site.objects.none()
     serializer_class = SiteSerializer
@@ -137,17 +148,11 @@ class SiteViewSet(
         site = services.site_create(by=request.user, **data)
         return Response(self._fresh(site), status=status.HTTP_201_CREATED)
 
-    def update(self, request, *args, **kwargs):
-        site = self.get_object()
-        serializer = self.get_serializer(site, data=request.data, partial=kwargs.get("partial"))
-        serializer.is_valid(raise_exception=True)
-        data = dict(serializer.validated_data)
-        reason = data.pop("change_reason")
-        if data.get("status", site.status) != site.status and not _may_change_site_status(
-                request.user, site):
-            raise PermissionDenied("Only the trial's manager changes a site's status.")
-        services.site_update(site=site, by=request.user, reason=reason, **data)
-        return Response(self._fresh(site))
+    def update_with(self, instance, **kwargs):
+        return services.site_update(site=instance, **kwargs)
+
+    def represent(self, instance) -> dict:
+        return self._fresh(instance)
 
     @extend_schema(request=SiteTransitionSerializer, responses={200: SiteSerializer, 400: None,
                                                                 403: None, 404: None})
@@ -156,9 +161,11 @@ class SiteViewSet(
         site = self.get_object()
         body = SiteTransitionSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        services.site_transition(site=site, to=body.validated_data["status"], by=request.user,
-                                 reason=body.validated_data["change_reason"])
-        return Response(self._fresh(site))
+        site = services.site_transition(
+            site=site, to=body.validated_data["status"], by=request.user,
+            reason=body.validated_data["change_reason"],
+            expected_revision=expected_revision(request))
+        return with_etag(Response(self._fresh(site)), site)
 
     @extend_schema(request=None, responses={200: ChecklistSerializer, 404: None})
     @action(detail=True, methods=["get"], url_path="checklist")
@@ -233,8 +240,8 @@ class ConsentSerializer(serializers.ModelSerializer):
 
 
 @extend_schema_view(retrieve=extend_schema(responses={200: SubjectSerializer, 404: None}))
-class SubjectViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
-                     viewsets.GenericViewSet):
+class SubjectViewSet(VersionedRetrieveMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin,
+                     mixins.CreateModelMixin, viewsets.GenericViewSet):
     """Subjects under pseudonymous numbers: screened with consent (`POST`), moved along
     `transition/`, re-consented with `consent/`."""
 
@@ -269,8 +276,9 @@ class SubjectViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Cr
         subject = services.subject_transition(
             subject=subject, to=data["status"], on=data["on"], by=request.user,
             reason=data.get("change_reason", ""),
-            withdrawal_reason=data.get("withdrawal_reason", ""))
-        return Response(SubjectSerializer(subject).data)
+            withdrawal_reason=data.get("withdrawal_reason", ""),
+            expected_revision=expected_revision(request))
+        return with_etag(Response(SubjectSerializer(subject).data), subject)
 
     @extend_schema(request=ConsentSerializer,
                    responses={201: ConsentSerializer, 400: None, 403: None, 404: None})
@@ -317,7 +325,9 @@ class EssentialDocumentSerializer(ChangeReasonMixin, serializers.ModelSerializer
     class Meta:
         model = EssentialDocument
         fields = ("id", "site", "kind", "title", "version", "effective_on", "expires_on",
-                  "status", "is_current", "change_reason")
+                  "status", "is_current", "filed_by", "reviewed_by", "reviewed_at",
+                  "revision", "change_reason")
+        read_only_fields = ("filed_by", "reviewed_by", "reviewed_at", "revision")
         validators: list = []
 
     def __init__(self, *args, **kwargs):
@@ -342,9 +352,9 @@ class EssentialDocumentFilter(django_filters.FilterSet):
 
 @extend_schema_view(retrieve=extend_schema(responses={200: EssentialDocumentSerializer,
                                                       404: None}))
-class EssentialDocumentViewSet(mixins.ListModelMixin, mixins.CreateModelMixin,
-                               mixins.RetrieveModelMixin, mixins.UpdateModelMixin,
-                               viewsets.GenericViewSet):
+class EssentialDocumentViewSet(ServiceUpdateMixin, VersionedRetrieveMixin, mixins.ListModelMixin,
+                               mixins.CreateModelMixin, mixins.RetrieveModelMixin,
+                               mixins.UpdateModelMixin, viewsets.GenericViewSet):
     queryset = EssentialDocument.objects.none()
     serializer_class = EssentialDocumentSerializer
     filterset_class = EssentialDocumentFilter
@@ -367,16 +377,8 @@ class EssentialDocumentViewSet(mixins.ListModelMixin, mixins.CreateModelMixin,
         document = services.document_create(by=request.user, **data)
         return Response(self.get_serializer(document).data, status=status.HTTP_201_CREATED)
 
-    def update(self, request, *args, **kwargs):
-        document = self.get_object()
-        serializer = self.get_serializer(document, data=request.data,
-                                         partial=kwargs.get("partial"))
-        serializer.is_valid(raise_exception=True)
-        data = dict(serializer.validated_data)
-        reason = data.pop("change_reason")
-        document = services.document_update(document=document, by=request.user, reason=reason,
-                                            **data)
-        return Response(self.get_serializer(document).data)
+    def update_with(self, instance, **kwargs):
+        return services.document_update(document=instance, **kwargs)
 
 
 # ------------------------------------------------------------ ICF versions at a site

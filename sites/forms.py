@@ -1,12 +1,12 @@
 from django import forms
 
-from croportal.forms import ChangeReasonField
-from sites.models import EssentialDocument, Site, SiteStatus, SubjectStatus
+from croportal.forms import ChangeReasonField, RevisionField, revision_initial
+from sites.models import DocumentStatus, EssentialDocument, Site, SiteStatus, SubjectStatus
 from sites.services import country_code
 from trials.forms import DATE, ModelFieldsForm, TransitionForm
 
-SITE_DATES = ("activated_on", "planned_activation_on", "contract_executed_on",
-              "initiation_visit_on")
+# The activation date is set by the activation step, never typed in (sites.services).
+SITE_DATES = ("planned_activation_on", "contract_executed_on", "initiation_visit_on")
 
 
 def _clean_country(value: str) -> str:
@@ -19,6 +19,7 @@ def _clean_country(value: str) -> str:
 class SiteForm(forms.ModelForm):
     """A site's fields; its status moves only through the lifecycle form (the CRM's call)."""
 
+    revision = RevisionField()
     change_reason = ChangeReasonField()
 
     class Meta:
@@ -28,6 +29,10 @@ class SiteForm(forms.ModelForm):
             "target_enrollment", *SITE_DATES,
         )
         widgets = dict.fromkeys(SITE_DATES, DATE)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        revision_initial(self, self.instance)
 
     def clean_country(self) -> str:
         return _clean_country(self.cleaned_data["country"])
@@ -53,8 +58,22 @@ class DocumentForm(ModelFieldsForm):
     widgets = {"effective_on": DATE, "expires_on": DATE}
 
 
+class DocumentFileForm(DocumentForm):
+    """Filing: requested or received; approval is the CRM's review afterwards."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["status"].choices = [(s, DocumentStatus(s).label) for s in
+                                         (DocumentStatus.RECEIVED, DocumentStatus.REQUESTED)]
+
+
 class DocumentEditForm(DocumentForm):
+    revision = RevisionField()
     change_reason = ChangeReasonField()
+
+    def __init__(self, *args, instance=None, **kwargs):
+        super().__init__(*args, instance=instance, **kwargs)
+        revision_initial(self, instance)
 
 
 class SiteConsentVersionForm(forms.Form):

@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
@@ -94,6 +95,13 @@ class EssentialDocument(TimeStampedModel):
     status = models.CharField(
         max_length=12, choices=DocumentStatus.choices, default=DocumentStatus.RECEIVED
     )
+    # Four eyes: who filed it, and who approved or rejected it (the trial's CRM, never the
+    # filer) and when (ICH E6(R3) 3.16: essential records are reviewed).
+    filed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True,
+                                 blank=True, related_name="+", editable=False)
+    reviewed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                                    null=True, blank=True, related_name="+", editable=False)
+    reviewed_at = models.DateTimeField(null=True, blank=True, editable=False)
     history = HistoricalRecords()
 
     class Meta:

@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from croportal.audit import audited_save
+from croportal.concurrency import apply_fields, lock_for_update
 from croportal.exceptions import ApplicationError
 from croportal.lifecycle import check_transition
 from reminders.models import Deadline
@@ -29,13 +30,16 @@ from sites.models import (
 from staffing.models import Assignment, Role, User
 from staffing.services import user_timezone
 from trials.models import ConsentVersion, Trial
+from trials.selectors import trial_has_permission
 from trials.services import trial_crm
 
+# Status and the activation date move only through site_transition (DOMAIN B §7-8).
 SITE_EDITABLE_FIELDS = (
-    "number", "institution", "country", "city", "principal_investigator", "status",
-    "target_enrollment", "activated_on", "planned_activation_on", "contract_executed_on",
+    "number", "institution", "country", "city", "principal_investigator",
+    "target_enrollment", "planned_activation_on", "contract_executed_on",
     "initiation_visit_on",
 )
+SITE_LIFECYCLE_FIELDS = ("status", "activated_on")
 
 
 def country_code(value: str) -> str | None:
@@ -53,40 +57,59 @@ def _clean_country(fields: dict) -> None:
 
 
 @transaction.atomic
-def site_create(*, trial: Trial, by: User, **fields) -> Site:
-    """Add a site to a trial."""
+def site_create(*, trial: Trial, by: User, status: str = SiteStatus.IDENTIFIED,
+                **fields) -> Site:
+    """Add a site to a trial. It starts identified, unless a registry import or the demo data
+    says how far it already is (never active: activation goes through the checklist)."""
     _clean_country(fields)
     if Site.objects.filter(trial=trial, number=fields.get("number")).exists():
         raise ApplicationError("This trial already has a site with that number.", field="number")
-    status = fields.pop("status", SiteStatus.IDENTIFIED)
-    if status == SiteStatus.ACTIVE:
+    if status not in SiteStatus.values or status == SiteStatus.ACTIVE:
         raise ApplicationError("A new site starts before activation; activate it through its "
                                "checklist.", field="status")
-    site = Site(trial=trial, status=status,
-                **{k: v for k, v in fields.items() if k in SITE_EDITABLE_FIELDS})
+    site = Site(trial=trial, status=status)
+    apply_fields(site, fields, editable=SITE_EDITABLE_FIELDS)
+    _check_site_dates(site)
     audited_save(site, by=by, reason="Site created")
     return site
 
 
 @transaction.atomic
-def site_update(*, site: Site, by: User, reason: str, **fields) -> Site:
-    """Edit a site's fields, with the reason recorded in its audit trail."""
+def site_update(*, site: Site, by: User, reason: str, expected_revision: int | None = None,
+                **fields) -> Site:
+    """Edit a site's fields (not its status or activation), locking the row and writing only
+    what changed, with the reason recorded in its audit trail."""
+    site = lock_for_update(site, expected_revision=expected_revision)
+    for name in SITE_LIFECYCLE_FIELDS:
+        if name in fields and fields.pop(name) != getattr(site, name):
+            raise ApplicationError("A site's status and activation date change only through "
+                                   "a lifecycle step.", field=name)
     _clean_country(fields)
     number = fields.get("number", site.number)
     if Site.objects.filter(trial_id=site.trial_id, number=number).exclude(pk=site.pk).exists():
         raise ApplicationError("This trial already has a site with that number.", field="number")
-    to = fields.pop("status", site.status)
-    if to != site.status:
-        for name, value in fields.items():  # the checklist sees the dates sent with the status
-            if name in ("contract_executed_on", "initiation_visit_on"):
-                setattr(site, name, value)
-        _check_site_transition(site, to)
-        _apply_site_status(site, to)
-    for name, value in fields.items():
-        if name in SITE_EDITABLE_FIELDS:
-            setattr(site, name, value)
-    audited_save(site, by=by, reason=reason)
+    changed = apply_fields(site, fields, editable=SITE_EDITABLE_FIELDS)
+    _check_site_dates(site)
+    if changed:
+        audited_save(site, by=by, reason=reason, update_fields=changed)
     return site
+
+
+def _check_site_dates(site: Site) -> None:
+    """A site is activated only after its contract is executed and its SIV is held."""
+    today = timezone.localdate()
+    for name, label in (("contract_executed_on", "The contract"),
+                        ("initiation_visit_on", "The initiation visit")):
+        when = getattr(site, name)
+        if when is None:
+            continue
+        if site.activated_on is not None and when > site.activated_on:
+            raise ApplicationError(
+                f"{label} cannot be dated after the site's activation "
+                f"({site.activated_on:%Y-%m-%d}).", field=name)
+        if name == "initiation_visit_on" and when > today:
+            raise ApplicationError("A site initiation visit is recorded once it has been held; "
+                                   "the date cannot be in the future.", field=name)
 
 
 @transaction.atomic
@@ -201,12 +224,19 @@ def _apply_site_status(site: Site, to: str) -> None:
 
 
 @transaction.atomic
-def site_transition(*, site: Site, to: str, by: User, reason: str) -> Site:
-    """Move a site along its lifecycle; `active` needs a complete activation checklist."""
-    site = Site.objects.select_for_update().select_related("trial").get(pk=site.pk)
+def site_transition(*, site: Site, to: str, by: User, reason: str,
+                    expected_revision: int | None = None, on: date | None = None) -> Site:
+    """Move a site along its lifecycle; `active` needs a complete activation checklist. The
+    activation is dated today, or `on` (the day it happened, never in the future)."""
+    site = lock_for_update(site, expected_revision=expected_revision, related=("trial",))
     _check_site_transition(site, to)
+    if to == SiteStatus.ACTIVE and on is not None and site.activated_on is None:
+        if on > timezone.localdate():
+            raise ApplicationError("A site cannot be activated in the future.", field="on")
+        site.activated_on = on
     _apply_site_status(site, to)
-    audited_save(site, by=by, reason=reason)
+    _check_site_dates(site)
+    audited_save(site, by=by, reason=reason, update_fields=["status", "activated_on"])
     return site
 
 
@@ -279,30 +309,58 @@ def _supersede_older(document: EssentialDocument, by: User) -> None:
         _document_deadline_sync(old)
 
 
+REVIEW_DECISIONS = (DocumentStatus.APPROVED, DocumentStatus.REJECTED)
+
+
+def _check_reviewer(document: EssentialDocument, by: User) -> None:
+    """Approving or rejecting a document is the trial's CRM's review, and never the filer's."""
+    trial = document.site.trial
+    if not trial_has_permission(user=by, trial=trial, codename="change_trial"):
+        raise ApplicationError("Only the trial's CRM approves or rejects essential documents.",
+                               field="status", status=403)
+    if document.filed_by_id is not None and document.filed_by_id == by.pk:
+        raise ApplicationError("Whoever filed a document cannot approve or reject it: a second "
+                               "person reviews it.", field="status", status=403)
+
+
 @transaction.atomic
 def document_create(*, site: Site, by: User, **fields) -> EssentialDocument:
-    document = EssentialDocument(site=site, **{k: v for k, v in fields.items()
-                                               if k in DOCUMENT_FIELDS})
+    """File a document at a site (requested or received); the CRM reviews it afterwards."""
+    document = EssentialDocument(site=site, filed_by=by)
+    apply_fields(document, fields, editable=DOCUMENT_FIELDS)
     document.title = document.title or ""
     document.version = document.version or ""
+    if document.status in REVIEW_DECISIONS:
+        raise ApplicationError("A document is filed as requested or received; another person "
+                               "(the trial's CRM) then approves or rejects it.", field="status")
     _check_document(document)
     audited_save(document, by=by, reason="Document filed")
-    _supersede_older(document, by)
     _document_deadline_sync(document)
     return document
 
 
 @transaction.atomic
 def document_update(*, document: EssentialDocument, by: User, reason: str,
-                    **fields) -> EssentialDocument:
-    document = (EssentialDocument.objects.select_for_update().select_related("site__trial")
-                .get(pk=document.pk))
-    for name, value in fields.items():
-        if name in DOCUMENT_FIELDS and name != "site":
-            setattr(document, name, "" if value is None and name in ("title", "version")
-                    else value)
+                    expected_revision: int | None = None, **fields) -> EssentialDocument:
+    """Edit a filed document; setting its status to approved or rejected is the review (the
+    CRM's, not the filer's), with who and when recorded."""
+    document = lock_for_update(document, expected_revision=expected_revision,
+                               related=("site__trial",))
+    for name in ("title", "version"):
+        if name in fields and fields[name] is None:
+            fields[name] = ""
+    fields.pop("site", None)
+    before = document.status
+    changed = apply_fields(document, fields, editable=DOCUMENT_FIELDS)
+    if "status" in changed and ({before, document.status} & {*REVIEW_DECISIONS,
+                                                              DocumentStatus.SUPERSEDED}):
+        _check_reviewer(document, by)
+        document.reviewed_by, document.reviewed_at = by, timezone.now()
+        changed += ["reviewed_by", "reviewed_at"]
     _check_document(document)
-    audited_save(document, by=by, reason=reason)
+    if not changed:
+        return document
+    audited_save(document, by=by, reason=reason, update_fields=changed)
     _supersede_older(document, by)
     _document_deadline_sync(document)
     return document
@@ -490,10 +548,11 @@ def subject_screen(*, site: Site, by: User, number: str, consent_version: Consen
 
 @transaction.atomic
 def subject_transition(*, subject: Subject, to: str, on: date, by: User, reason: str = "",
-                       withdrawal_reason: str = "") -> Subject:
+                       withdrawal_reason: str = "",
+                       expected_revision: int | None = None) -> Subject:
     """Screening → screen failed | enrolled → completed | withdrawn (a reason is required)."""
-    subject = (Subject.objects.select_for_update().select_related("site", "trial")
-               .get(pk=subject.pk))
+    subject = lock_for_update(subject, expected_revision=expected_revision,
+                              related=("site", "trial"))
     check_transition(what="subject", statuses=SubjectStatus, current=subject.status, to=to,
                      allowed=subject_transitions_from(subject))
     withdrawal_reason = (withdrawal_reason or "").strip()

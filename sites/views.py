@@ -9,10 +9,11 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from croportal.forms import form_status
 from sites import services
 from sites.forms import (
     DocumentEditForm,
-    DocumentForm,
+    DocumentFileForm,
     ReconsentForm,
     SiteConsentVersionForm,
     SiteCreateForm,
@@ -94,7 +95,7 @@ def _site_forms(site: Site, approvals: list, versions: list, bound: dict) -> dic
     unrecorded = [(cv.pk, f"ICF {cv.version}") for cv in ConsentVersion.objects.filter(
         trial_id=site.trial_id).exclude(pk__in=[a.consent_version_id for a in approvals])]
     forms = {
-        "document_form": DocumentForm(auto_id=DOCUMENT_IDS),
+        "document_form": DocumentFileForm(auto_id=DOCUMENT_IDS),
         "site_icf_form": SiteConsentVersionForm(versions=unrecorded, auto_id=SITE_ICF_IDS)
         if unrecorded else None,
         "screen_form": SubjectScreenForm(versions=versions, auto_id=SCREEN_IDS)
@@ -110,7 +111,7 @@ def _transition_forms(site: Site, checklist, bound: dict) -> dict:
     others = [s for s in allowed if s != SiteStatus.ACTIVE]
     return {
         "transition_form": bound.get("transition_form")
-        or (SiteTransitionForm(allowed=others) if others else None),
+        or (SiteTransitionForm(allowed=others, instance=site) if others else None),
         "can_activate": SiteStatus.ACTIVE in allowed and checklist.complete,
         "activation_pending": SiteStatus.ACTIVE in allowed and not checklist.complete,
     }
@@ -137,7 +138,8 @@ def _site_page(request, site: Site, bound: dict | None = None) -> HttpResponse:
         context.update(_site_forms(site, approvals, versions, bound))
     if can_transition:
         context.update(_transition_forms(site, checklist, bound))
-    return render(request, "sites/site_detail.html", context)
+    return render(request, "sites/site_detail.html", context,
+                  status=form_status(*[f for f in bound.values() if hasattr(f, "errors")]))
 
 
 def _visible_site(request, pk: int) -> Site:
@@ -167,11 +169,13 @@ def site_edit(request, pk: int):
     form = SiteForm(request.POST or None, instance=site)
 
     def update(data: dict) -> Site:
-        reason = data.pop("change_reason")
-        return services.site_update(site=site, by=request.user, reason=reason, **data)
+        reason, revision = data.pop("change_reason"), data.pop("revision")
+        return services.site_update(site=site, by=request.user, reason=reason,
+                                    expected_revision=revision, **data)
 
     done = run_form(request, form, update, success="Site updated.", then=_to_site(site))
-    return done or render(request, "sites/site_form.html", {"form": form, "site": site})
+    return done or render(request, "sites/site_form.html", {"form": form, "site": site},
+                          status=form_status(form))
 
 
 @login_required
@@ -198,7 +202,8 @@ def site_transition(request, pk: int):
     done = run_form(
         request, form,
         lambda data: services.site_transition(site=site, to=data["status"], by=request.user,
-                                              reason=data["change_reason"]),
+                                              reason=data["change_reason"],
+                                              expected_revision=data["revision"]),
         success="Site status changed.", then=_to_site(site),
     )
     return done or _site_page(request, site, {"transition_form": form})
@@ -208,7 +213,7 @@ def site_transition(request, pk: int):
 @require_POST
 def document_create(request, pk: int):
     site = _changeable_site(request, pk)
-    form = DocumentForm(request.POST, auto_id=DOCUMENT_IDS)
+    form = DocumentFileForm(request.POST, auto_id=DOCUMENT_IDS)
     done = run_form(
         request, form, lambda data: services.document_create(site=site, by=request.user, **data),
         success="Document filed.", then=_to_site(site),
@@ -226,14 +231,15 @@ def document_edit(request, pk: int):
     form = DocumentEditForm(request.POST or None, instance=document)
 
     def update(data: dict) -> EssentialDocument:
-        reason = data.pop("change_reason")
+        reason, revision = data.pop("change_reason"), data.pop("revision")
         return services.document_update(document=document, by=request.user, reason=reason,
-                                        **data)
+                                        expected_revision=revision, **data)
 
     done = run_form(request, form, update, success="Document updated.",
                     then=_to_site(document.site))
     return done or render(request, "sites/document_form.html",
-                          {"form": form, "document": document, "site": document.site})
+                          {"form": form, "document": document, "site": document.site},
+                          status=form_status(form))
 
 
 def _consent_version_of(site: Site, pk: int) -> ConsentVersion:

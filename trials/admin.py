@@ -1,6 +1,7 @@
 from django.contrib import admin
 
 from croportal.admin import AuditedAdmin, ReadOnlyAdmin
+from trials import services
 from trials.models import (
     ConsentVersion,
     CtgovImport,
@@ -18,6 +19,14 @@ class TrialAdmin(AuditedAdmin):
     search_fields = ("protocol_number", "title", "nct_id")
     readonly_fields = ("status",)  # moves only along its lifecycle (trial_transition)
 
+    @staticmethod
+    def create_service(**fields):
+        return services.trial_create(**fields)
+
+    @staticmethod
+    def update_service(trial, **fields):
+        return services.trial_update(trial=trial, **fields)  # the sponsor rule, the lock
+
 
 @admin.register(TrialUserObjectPermission)
 class TrialPermissionAdmin(ReadOnlyAdmin):
@@ -26,8 +35,8 @@ class TrialPermissionAdmin(ReadOnlyAdmin):
     list_display = ("user", "content_object", "permission")
 
 
-# Issue 4's trial records: written through their services (lifecycle rules, deadlines), so the
-# admin only shows them.
+# Milestones, amendments, ICF versions and imports are written through their services
+# (lifecycle rules, deadlines), so the admin only shows them.
 @admin.register(Milestone)
 class MilestoneAdmin(ReadOnlyAdmin):
     list_display = ("trial", "kind", "name", "baseline_date", "planned_date", "actual_date")

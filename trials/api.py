@@ -7,7 +7,16 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 
-from croportal.api import CanChangeObject, ChangeReasonMixin, IdFilter
+from croportal.api import (
+    CanChangeObject,
+    ChangeReasonMixin,
+    IdFilter,
+    LifecycleFieldsMixin,
+    ServiceUpdateMixin,
+    VersionedRetrieveMixin,
+    expected_revision,
+    with_etag,
+)
 from staffing.models import Organisation
 from trials import services
 from trials.models import ConsentVersion, Milestone, ProtocolAmendment, Trial, TrialStatus
@@ -23,10 +32,11 @@ TRIAL_FIELDS = (
     "id", "protocol_number", "title", "sponsor", "sponsor_name", "phase", "therapeutic_area",
     "indication", "status", "target_enrollment", "ind_number", "eu_ct_number", "nct_id",
     "investigational_product", "safety_timezone", "dibd", "enrolled_count", "active_sites_count",
+    "revision",
 )
 
 
-class TrialSerializer(ChangeReasonMixin, serializers.ModelSerializer):
+class TrialSerializer(LifecycleFieldsMixin, ChangeReasonMixin, serializers.ModelSerializer):
     sponsor = serializers.PrimaryKeyRelatedField(
         queryset=Organisation.objects.filter(kind=Organisation.Kind.SPONSOR)
     )
@@ -38,6 +48,7 @@ class TrialSerializer(ChangeReasonMixin, serializers.ModelSerializer):
     class Meta:
         model = Trial
         fields = (*TRIAL_FIELDS, "allowed_transitions", "change_reason")
+        read_only_fields = ("status",)  # POST …/transition/ (LifecycleFieldsMixin)
 
     def get_allowed_transitions(self, trial: Trial) -> list[str]:
         return services.trial_transitions_from(trial)
@@ -73,9 +84,11 @@ class TrialActions:
         trial = self.get_object()
         body = TransitionSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        services.trial_transition(trial=trial, to=body.validated_data["status"],
-                                  by=request.user, reason=body.validated_data["change_reason"])
-        return Response(self._fresh(trial))
+        trial = services.trial_transition(
+            trial=trial, to=body.validated_data["status"], by=request.user,
+            reason=body.validated_data["change_reason"],
+            expected_revision=expected_revision(request))
+        return with_etag(Response(self._fresh(trial)), trial)
 
 
 @extend_schema_view(
@@ -83,7 +96,8 @@ class TrialActions:
     retrieve=extend_schema(responses={200: TrialSerializer, 404: None}),
 )
 class TrialViewSet(
-    TrialActions, mixins.ListModelMixin, mixins.CreateModelMixin, mixins.RetrieveModelMixin,
+    TrialActions, ServiceUpdateMixin, VersionedRetrieveMixin, mixins.ListModelMixin,
+    mixins.CreateModelMixin, mixins.RetrieveModelMixin,
     mixins.UpdateModelMixin, viewsets.GenericViewSet,
 ):
     queryset = Trial.objects.none()
@@ -107,14 +121,11 @@ class TrialViewSet(
         trial = services.trial_create(by=request.user, **data)
         return Response(self._fresh(trial), status=status.HTTP_201_CREATED)
 
-    def update(self, request, *args, **kwargs):
-        trial = self.get_object()
-        serializer = self.get_serializer(trial, data=request.data, partial=kwargs.get("partial"))
-        serializer.is_valid(raise_exception=True)
-        data = dict(serializer.validated_data)
-        reason = data.pop("change_reason")
-        services.trial_update(trial=trial, by=request.user, reason=reason, **data)
-        return Response(self._fresh(trial))
+    def update_with(self, instance, **kwargs):
+        return services.trial_update(trial=instance, **kwargs)
+
+    def represent(self, instance) -> dict:
+        return self._fresh(instance)
 
     def _fresh(self, trial: Trial) -> dict:
         return self.get_serializer(trials_with_counts(Trial.objects.filter(pk=trial.pk)).get()).data
@@ -129,7 +140,7 @@ class MilestoneSerializer(ChangeReasonMixin, serializers.ModelSerializer):
     class Meta:
         model = Milestone
         fields = ("id", "trial", "kind", "name", "baseline_date", "planned_date", "actual_date",
-                  "slippage_days", "change_reason")
+                  "slippage_days", "revision", "change_reason")
         validators: list = []  # the service checks uniqueness, naming the field
 
     def __init__(self, *args, **kwargs):
@@ -183,8 +194,9 @@ class TrialScopedViewSet(viewsets.GenericViewSet):
 
 
 @extend_schema_view(retrieve=extend_schema(responses={200: MilestoneSerializer, 404: None}))
-class MilestoneViewSet(mixins.ListModelMixin, mixins.CreateModelMixin,
-                       mixins.RetrieveModelMixin, mixins.UpdateModelMixin, TrialScopedViewSet):
+class MilestoneViewSet(ServiceUpdateMixin, VersionedRetrieveMixin, mixins.ListModelMixin,
+                       mixins.CreateModelMixin, mixins.RetrieveModelMixin,
+                       mixins.UpdateModelMixin, TrialScopedViewSet):
     model = Milestone
     queryset = Milestone.objects.none()
     serializer_class = MilestoneSerializer
@@ -193,16 +205,8 @@ class MilestoneViewSet(mixins.ListModelMixin, mixins.CreateModelMixin,
     def create(self, request, *args, **kwargs):
         return self._create_with(services.milestone_create)
 
-    def update(self, request, *args, **kwargs):
-        milestone = self.get_object()
-        serializer = self.get_serializer(milestone, data=request.data,
-                                         partial=kwargs.get("partial"))
-        serializer.is_valid(raise_exception=True)
-        data = dict(serializer.validated_data)
-        reason = data.pop("change_reason")
-        milestone = services.milestone_update(milestone=milestone, by=request.user,
-                                              reason=reason, **data)
-        return Response(self.get_serializer(milestone).data)
+    def update_with(self, instance, **kwargs):
+        return services.milestone_update(milestone=instance, **kwargs)
 
 
 class AmendmentSerializer(serializers.ModelSerializer):

@@ -4,14 +4,15 @@ from django import forms
 from django.db.models import Model, TextChoices
 from django.forms.models import fields_for_model, model_to_dict
 
-from croportal.forms import ChangeReasonField
+from croportal.forms import ChangeReasonField, RevisionField, revision_initial
 from staffing.models import Organisation
 from trials.models import ConsentVersion, Milestone, ProtocolAmendment, Trial, TrialStatus
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+# Status is not here: it moves only through the lifecycle form (trial_transition).
 TRIAL_FIELDS = (
     "protocol_number", "title", "sponsor", "phase", "therapeutic_area", "indication",
-    "status", "target_enrollment", "ind_number", "eu_ct_number", "nct_id",
+    "target_enrollment", "ind_number", "eu_ct_number", "nct_id",
     "investigational_product", "safety_timezone", "dibd",
 )
 
@@ -31,6 +32,7 @@ class _TrialFieldsForm(forms.ModelForm):
 
 
 class TrialForm(_TrialFieldsForm):
+    revision = RevisionField()
     change_reason = ChangeReasonField()
 
     class Meta:
@@ -38,13 +40,17 @@ class TrialForm(_TrialFieldsForm):
         fields = TRIAL_FIELDS
         widgets = {"dibd": DATE}
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        revision_initial(self, self.instance)
+
 
 class TrialCreateForm(_TrialFieldsForm):
     """A new trial starts in planning: its status moves only through transitions."""
 
     class Meta:
         model = Trial
-        fields = tuple(name for name in TRIAL_FIELDS if name != "status")
+        fields = TRIAL_FIELDS
         widgets = {"dibd": DATE}
 
     def __init__(self, *args, **kwargs):
@@ -59,10 +65,12 @@ class TransitionForm(forms.Form):
     labels: type[TextChoices]
     status = forms.CharField(label="New status", widget=forms.Select)
     change_reason = ChangeReasonField()
+    revision = RevisionField()
 
-    def __init__(self, *args, allowed: list[str], **kwargs):
+    def __init__(self, *args, allowed: list[str], instance=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["status"].widget.choices = [(s, self.labels(s).label) for s in allowed]
+        revision_initial(self, instance)
 
 
 class TrialTransitionForm(TransitionForm):
@@ -92,7 +100,12 @@ class MilestoneForm(ModelFieldsForm):
 
 
 class MilestoneEditForm(MilestoneForm):
+    revision = RevisionField()
     change_reason = ChangeReasonField()
+
+    def __init__(self, *args, instance: Model | None = None, **kwargs):
+        super().__init__(*args, instance=instance, **kwargs)
+        revision_initial(self, instance)
 
 
 class AmendmentForm(ModelFieldsForm):

@@ -5,6 +5,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from croportal.audit import audited_save
+from croportal.concurrency import apply_fields, lock_for_update
 from croportal.exceptions import ApplicationError
 from croportal.lifecycle import check_transition
 from reminders.models import Deadline
@@ -21,8 +22,9 @@ from trials.models import (
     TrialStatus,
 )
 
+# Status moves only through trial_transition (DOMAIN B §8): never an editable field.
 TRIAL_EDITABLE_FIELDS = (
-    "protocol_number", "title", "sponsor", "phase", "therapeutic_area", "indication", "status",
+    "protocol_number", "title", "sponsor", "phase", "therapeutic_area", "indication",
     "target_enrollment", "ind_number", "eu_ct_number", "nct_id", "investigational_product",
     "safety_timezone", "dibd",
 )
@@ -45,11 +47,15 @@ def _check_unique(fields: dict, trial: Trial | None = None) -> None:
 
 
 @transaction.atomic
-def trial_create(*, by: User, **fields) -> Trial:
-    """Create a trial; its CRO creator becomes its CRM."""
+def trial_create(*, by: User, status: str = TrialStatus.PLANNING, **fields) -> Trial:
+    """Create a trial; its CRO creator becomes its CRM. It starts in planning, unless a
+    registry record (import, demo data) says where it already is; pages and API never pass it."""
+    if status not in TrialStatus.values:
+        raise ApplicationError(f"Unknown status “{status}”.", field="status")
     _check_sponsor(fields["sponsor"])
     _check_unique(fields)
-    trial = Trial(**{k: v for k, v in fields.items() if k in TRIAL_EDITABLE_FIELDS})
+    trial = Trial(status=status)
+    apply_fields(trial, fields, editable=TRIAL_EDITABLE_FIELDS)
     audited_save(trial, by=by, reason="Trial created")
     if by.organisation is not None and by.organisation.kind == Organisation.Kind.CRO:
         assignment_start(user=by, trial=trial, role=Role.CRM, by=by)
@@ -57,8 +63,15 @@ def trial_create(*, by: User, **fields) -> Trial:
 
 
 @transaction.atomic
-def trial_update(*, trial: Trial, by: User, reason: str, **fields) -> Trial:
-    """Edit a trial's fields, with the reason recorded in its audit trail."""
+def trial_update(*, trial: Trial, by: User, reason: str, expected_revision: int | None = None,
+                 **fields) -> Trial:
+    """Edit a trial's fields (not its status), locking the row and writing only what changed,
+    with the reason recorded in its audit trail; a stale `expected_revision` is refused."""
+    trial = lock_for_update(trial, expected_revision=expected_revision)
+    if "status" in fields and fields["status"] != trial.status:
+        raise ApplicationError("A trial's status changes only through a lifecycle step.",
+                               field="status")
+    fields.pop("status", None)
     if "sponsor" in fields and fields["sponsor"].pk != trial.sponsor_id:
         _check_sponsor(fields["sponsor"])
         if trial.assignments.filter(role=Role.SPONSOR_VIEWER).exists():
@@ -66,14 +79,9 @@ def trial_update(*, trial: Trial, by: User, reason: str, **fields) -> Trial:
                 "The sponsor cannot change while sponsor viewers are assigned.", field="sponsor"
             )
     _check_unique(fields, trial)
-    to = fields.pop("status", trial.status)
-    if to != trial.status:
-        _check_trial_transition(trial, to)
-        _apply_status(trial, to)
-    for name, value in fields.items():
-        if name in TRIAL_EDITABLE_FIELDS:
-            setattr(trial, name, value)
-    audited_save(trial, by=by, reason=reason)
+    changed = apply_fields(trial, fields, editable=TRIAL_EDITABLE_FIELDS)
+    if changed:
+        audited_save(trial, by=by, reason=reason, update_fields=changed)
     return trial
 
 
@@ -122,12 +130,13 @@ def _apply_status(trial: Trial, to: str) -> None:
 
 
 @transaction.atomic
-def trial_transition(*, trial: Trial, to: str, by: User, reason: str) -> Trial:
+def trial_transition(*, trial: Trial, to: str, by: User, reason: str,
+                     expected_revision: int | None = None) -> Trial:
     """Move a trial along its lifecycle (audited, with the reason)."""
-    trial = Trial.objects.select_for_update().get(pk=trial.pk)
+    trial = lock_for_update(trial, expected_revision=expected_revision)
     _check_trial_transition(trial, to)
     _apply_status(trial, to)
-    audited_save(trial, by=by, reason=reason)
+    audited_save(trial, by=by, reason=reason, update_fields=["status", "status_before_hold"])
     return trial
 
 
@@ -187,8 +196,8 @@ def _milestone_deadline_sync(milestone: Milestone) -> None:
 @transaction.atomic
 def milestone_create(*, trial: Trial, by: User, reason: str = "Milestone added",
                      **fields) -> Milestone:
-    milestone = Milestone(trial=trial, **{k: v for k, v in fields.items()
-                                          if k in MILESTONE_FIELDS})
+    milestone = Milestone(trial=trial)
+    apply_fields(milestone, fields, editable=MILESTONE_FIELDS)
     milestone.name = milestone.name or ""
     _check_milestone(milestone)
     audited_save(milestone, by=by, reason=reason)
@@ -197,15 +206,20 @@ def milestone_create(*, trial: Trial, by: User, reason: str = "Milestone added",
 
 
 @transaction.atomic
-def milestone_update(*, milestone: Milestone, by: User, reason: str, **fields) -> Milestone:
+def milestone_update(*, milestone: Milestone, by: User, reason: str,
+                     expected_revision: int | None = None, **fields) -> Milestone:
     """Re-plan or record a milestone; the baseline stays as first agreed unless re-baselined."""
-    milestone = Milestone.objects.select_for_update().select_related("trial").get(
-        pk=milestone.pk)
-    for name, value in fields.items():
-        if name in MILESTONE_FIELDS:
-            setattr(milestone, name, value if value is not None or name != "name" else "")
+    milestone = lock_for_update(milestone, expected_revision=expected_revision)
+    if "name" in fields:
+        fields["name"] = fields["name"] or ""
+    changed = apply_fields(milestone, fields, editable=MILESTONE_FIELDS)
+    baseline = milestone.baseline_date
     _check_milestone(milestone)
-    audited_save(milestone, by=by, reason=reason)
+    if milestone.baseline_date != baseline:
+        changed.append("baseline_date")
+    if not changed:
+        return milestone
+    audited_save(milestone, by=by, reason=reason, update_fields=changed)
     _milestone_deadline_sync(milestone)
     return milestone
 

@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from croportal.exceptions import ApplicationError
-from croportal.forms import form_error_from
+from croportal.forms import form_error_from, form_status
 from sites.enrollment import Enrollment, enrollment_of
 from sites.selectors import sites_visible_to
 from trials import services
@@ -131,7 +131,8 @@ def _trial_forms(trial: Trial, bound: dict) -> dict:
     errors) replaces its blank twin."""
     allowed = services.trial_transitions_from(trial)
     forms = {
-        "transition_form": TrialTransitionForm(allowed=allowed) if allowed else None,
+        "transition_form": (TrialTransitionForm(allowed=allowed, instance=trial)
+                            if allowed else None),
         "milestone_form": MilestoneForm(auto_id=MILESTONE_IDS),
         "amendment_form": AmendmentForm(auto_id=AMENDMENT_IDS),
         "consent_version_form": ConsentVersionForm(auto_id=ICF_IDS),
@@ -157,7 +158,8 @@ def _trial_page(request, trial: Trial, **bound) -> HttpResponse:
     }
     if context["can_change"]:
         context.update(_trial_forms(trial, bound))
-    return render(request, "trials/trial_detail.html", context)
+    return render(request, "trials/trial_detail.html", context,
+                  status=form_status(*bound.values()))
 
 
 @login_required
@@ -174,15 +176,17 @@ def trial_edit(request, pk: int):
     form = TrialForm(request.POST or None, instance=trial)
     if request.method == "POST" and form.is_valid():
         data = dict(form.cleaned_data)
-        reason = data.pop("change_reason")
+        reason, revision = data.pop("change_reason"), data.pop("revision")
         try:
-            services.trial_update(trial=trial, by=request.user, reason=reason, **data)
+            services.trial_update(trial=trial, by=request.user, reason=reason,
+                                  expected_revision=revision, **data)
         except ApplicationError as error:
             form_error_from(form, error)
         else:
             messages.success(request, "Trial updated.")
             return redirect("trials:detail", pk=trial.pk)
-    return render(request, "trials/trial_form.html", {"form": form, "trial": trial})
+    return render(request, "trials/trial_form.html", {"form": form, "trial": trial},
+                  status=form_status(form))
 
 
 def _changeable_trial(request, pk: int) -> Trial:
@@ -218,7 +222,8 @@ def trial_transition(request, pk: int):
     done = run_form(
         request, form,
         lambda data: services.trial_transition(trial=trial, to=data["status"], by=request.user,
-                                               reason=data["change_reason"]),
+                                               reason=data["change_reason"],
+                                               expected_revision=data["revision"]),
         success="Trial status changed.", then=_to_trial(trial),
     )
     return done or _trial_page(request, trial, transition_form=form)
@@ -247,14 +252,15 @@ def milestone_edit(request, pk: int):
     form = MilestoneEditForm(request.POST or None, instance=milestone)
 
     def update(data: dict) -> Milestone:
-        reason = data.pop("change_reason")
+        reason, revision = data.pop("change_reason"), data.pop("revision")
         return services.milestone_update(milestone=milestone, by=request.user, reason=reason,
-                                         **data)
+                                         expected_revision=revision, **data)
 
     done = run_form(request, form, update, success="Milestone updated.",
                     then=_to_trial(milestone.trial))
     return done or render(request, "trials/milestone_form.html",
-                          {"form": form, "milestone": milestone, "trial": milestone.trial})
+                          {"form": form, "milestone": milestone, "trial": milestone.trial},
+                          status=form_status(form))
 
 
 @login_required

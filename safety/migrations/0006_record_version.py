@@ -12,12 +12,12 @@ class Migration(migrations.Migration):
     operations = [
         migrations.AddField(
             model_name='adverseevent',
-            name='version',
+            name='revision',
             field=models.PositiveIntegerField(default=1, editable=False),
         ),
         migrations.AddField(
             model_name='historicaladverseevent',
-            name='version',
+            name='revision',
             field=models.PositiveIntegerField(default=1, editable=False),
         ),
     ]

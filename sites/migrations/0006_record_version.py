@@ -11,43 +11,53 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.AddField(
+            model_name='essentialdocument',
+            name='revision',
+            field=models.PositiveIntegerField(default=1, editable=False),
+        ),
+        migrations.AddField(
+            model_name='historicalessentialdocument',
+            name='revision',
+            field=models.PositiveIntegerField(default=1, editable=False),
+        ),
+        migrations.AddField(
             model_name='consentrecord',
-            name='version',
+            name='revision',
             field=models.PositiveIntegerField(default=1, editable=False),
         ),
         migrations.AddField(
             model_name='historicalconsentrecord',
-            name='version',
+            name='revision',
             field=models.PositiveIntegerField(default=1, editable=False),
         ),
         migrations.AddField(
             model_name='historicalsite',
-            name='version',
+            name='revision',
             field=models.PositiveIntegerField(default=1, editable=False),
         ),
         migrations.AddField(
             model_name='historicalsiteconsentversion',
-            name='version',
+            name='revision',
             field=models.PositiveIntegerField(default=1, editable=False),
         ),
         migrations.AddField(
             model_name='historicalsubject',
-            name='version',
+            name='revision',
             field=models.PositiveIntegerField(default=1, editable=False),
         ),
         migrations.AddField(
             model_name='site',
-            name='version',
+            name='revision',
             field=models.PositiveIntegerField(default=1, editable=False),
         ),
         migrations.AddField(
             model_name='siteconsentversion',
-            name='version',
+            name='revision',
             field=models.PositiveIntegerField(default=1, editable=False),
         ),
         migrations.AddField(
             model_name='subject',
-            name='version',
+            name='revision',
             field=models.PositiveIntegerField(default=1, editable=False),
         ),
     ]

@@ -12,27 +12,27 @@ class Migration(migrations.Migration):
     operations = [
         migrations.AddField(
             model_name='assignment',
-            name='version',
+            name='revision',
             field=models.PositiveIntegerField(default=1, editable=False),
         ),
         migrations.AddField(
             model_name='historicalassignment',
-            name='version',
+            name='revision',
             field=models.PositiveIntegerField(default=1, editable=False),
         ),
         migrations.AddField(
             model_name='historicaltrainingrecord',
-            name='version',
+            name='revision',
             field=models.PositiveIntegerField(default=1, editable=False),
         ),
         migrations.AddField(
             model_name='organisation',
-            name='version',
+            name='revision',
             field=models.PositiveIntegerField(default=1, editable=False),
         ),
         migrations.AddField(
             model_name='trainingrecord',
-            name='version',
+            name='revision',
             field=models.PositiveIntegerField(default=1, editable=False),
         ),
     ]

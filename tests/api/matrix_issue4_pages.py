@@ -57,10 +57,11 @@ def new_site_form(number: str):
     return body
 
 
-def document(expires_on: str = "2027-06-01", reason: str = ""):
+def document(expires_on: str = "2027-06-01", reason: str = "", status: str = "received"):
+    """A filed document (received); an edit of an approved one keeps it approved."""
     def body(w, target) -> dict:
         data = {"kind": "delegation_log", "version": "9", "effective_on": "2026-06-01",
-                "expires_on": expires_on, "status": "approved"}
+                "expires_on": expires_on, "status": status}
         return {**data, "change_reason": reason} if reason else data
     return body
 
@@ -186,12 +187,12 @@ ENTRIES: dict[str, Route] = {
     ),
     "sites:document_edit": page(
         row("GET", "document_a1",                                "200  200  200  403  403  404  L"),
-        row("POST", "document_a1", document(reason="Matrix test edit"),
+        row("POST", "document_a1", document(reason="Matrix test edit", status="approved"),
                                                                  "302  302  302  403  403  404  L"),
         row("POST", "document_a1", document(),                   "200  200  200  403  403  404  L",
             note="no reason"),
         row("GET", "document_b1",                                "200  404  404  404  404  403  L"),
-        row("POST", "document_b1", document(reason="Matrix test edit"),
+        row("POST", "document_b1", document(reason="Matrix test edit", status="approved"),
                                                                  "302  404  404  404  404  403  L"),
         row("GET", "/sites/documents/999999/edit/",              "404  404  404  404  404  404  L",
             note="no such document"),

@@ -92,10 +92,16 @@ def test_site_checklist_and_transition_endpoints(world):
     assert refused.status_code == 400
     assert "checklist is not complete" in refused.json()["status"][0]
     assert Site.objects.get(pk=site.pk).status == "initiated"
-    # The CRA of site_a1 changes its documents but not its status (PATCH or transition).
+    # The CRA of site_a1 changes its documents but not its status (PATCH or transition);
+    # nobody moves a status by PATCH (400 pointing at transition/).
     own = world.site_a1
-    assert cra.patch(f"/api/v1/sites/{own.pk}/", {"status": "on_hold", "change_reason": "x"},
-                     format="json").status_code == 403
+    assert cra.post(f"/api/v1/sites/{own.pk}/transition/",
+                    {"status": "on_hold", "change_reason": "x"}, format="json").status_code == 403
+    refused = cra.patch(f"/api/v1/sites/{own.pk}/", {"status": "on_hold", "change_reason": "x"},
+                        format="json")
+    assert refused.status_code == 400
+    assert "transition" in refused.json()["status"][0]
+    assert Site.objects.get(pk=own.pk).status == "active"
     assert cra.patch(f"/api/v1/sites/{own.pk}/", {"city": "Bonn", "change_reason": "Moved"},
                      format="json").status_code == 200
 
@@ -104,13 +110,19 @@ def test_documents_api(world):
     cra = api_as(world.cra)
     created = cra.post("/api/v1/essential-documents/", {
         "site": world.site_a1.pk, "kind": "lab_certification", "version": "2026",
-        "effective_on": today(), "expires_on": "2028-01-01", "status": "approved"},
+        "effective_on": today(), "expires_on": "2028-01-01", "status": "received"},
         format="json")
     assert created.status_code == 201
-    assert created.json()["is_current"] is True
+    assert created.json()["is_current"] is False
+    approved = api_as(world.crm).patch(
+        f"/api/v1/essential-documents/{created.json()['id']}/",
+        {"status": "approved", "change_reason": "Reviewed"}, format="json")
+    assert approved.status_code == 200, approved.json()
+    assert approved.json()["is_current"] is True
+    assert approved.json()["reviewed_by"] == world.crm.pk
     backwards = cra.post("/api/v1/essential-documents/", {
         "site": world.site_a1.pk, "kind": "investigator_cv", "effective_on": today(),
-        "expires_on": today(), "status": "approved"}, format="json")
+        "expires_on": today(), "status": "received"}, format="json")
     assert backwards.status_code == 400
     assert "expires_on" in backwards.json()
     url = f"/api/v1/essential-documents/{created.json()['id']}/"

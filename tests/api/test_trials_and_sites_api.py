@@ -14,8 +14,8 @@ TRIAL_FIELDS = {
 
 def test_a_trial_has_exactly_the_contract_fields(world):
     body = api_as(world.crm).get(f"/api/v1/trials/{world.trial_a.pk}/").json()
-    # API.md's fields, plus the lifecycle's next statuses (added fields are allowed).
-    assert set(body) == TRIAL_FIELDS | {"allowed_transitions"}
+    # API.md's fields, plus the next statuses and the revision (added fields are allowed).
+    assert set(body) == TRIAL_FIELDS | {"allowed_transitions", "revision"}
     assert body["enrolled_count"] == 1
     assert body["active_sites_count"] == 1
     assert body["sponsor_name"] == "Sponsor A"

@@ -22,6 +22,7 @@ from sites.services import (
     subject_screen,
     subject_transition,
 )
+from tests.conftest import approved_document
 from trials.models import Milestone, Trial
 from trials.services import (
     consent_version_create,
@@ -41,6 +42,7 @@ def deadlines(kind: str, **filters):
 
 # ------------------------------------------------------------------------------ trial lifecycle
 
+
 def test_trial_moves_only_along_its_lifecycle_and_each_step_is_audited(world):
     trial = world.trial_a
     with pytest.raises(ApplicationError) as refused:
@@ -56,8 +58,9 @@ def test_trial_moves_only_along_its_lifecycle_and_each_step_is_audited(world):
     trial = trial_transition(trial=trial, to="enrolling", by=world.crm, reason="Hold lifted")
     assert trial.status == "enrolling"
     assert trial.status_before_hold == ""
-    reasons = list(trial.history.order_by("history_id").values_list("history_change_reason",
-                                                                    flat=True))
+    reasons = list(
+        trial.history.order_by("history_id").values_list("history_change_reason", flat=True)
+    )
     assert reasons[-4:] == ["Now startup", "Now enrolling", "Now on_hold", "Hold lifted"]
 
 
@@ -77,6 +80,7 @@ def test_terminated_is_final(world):
 
 # ---------------------------------------------------------------------------------- milestones
 
+
 def test_milestone_slippage_against_the_baseline_and_its_deadline(world):
     planned = TODAY() + timedelta(days=40)
     lpi = milestone_create(trial=world.trial_a, by=world.crm, kind="lpi", planned_date=planned)
@@ -85,14 +89,14 @@ def test_milestone_slippage_against_the_baseline_and_its_deadline(world):
     deadline = deadlines("milestone", object_id=lpi.pk).get()
     assert deadline.owner == world.crm
     assert deadline.state == "open"
-    lpi = milestone_update(milestone=lpi, by=world.crm, reason="Slow sites",
-                           planned_date=planned + timedelta(days=21))
+    lpi = milestone_update(
+        milestone=lpi, by=world.crm, reason="Slow sites", planned_date=planned + timedelta(days=21)
+    )
     assert lpi.baseline_date == planned
     assert lpi.slippage_days == 21
     deadline.refresh_from_db()
     assert deadline.due_at.date() == planned + timedelta(days=21)
-    lpi = milestone_update(milestone=lpi, by=world.crm, reason="Reached",
-                           actual_date=TODAY())
+    lpi = milestone_update(milestone=lpi, by=world.crm, reason="Reached", actual_date=TODAY())
     assert lpi.slippage_days == (TODAY() - planned).days
     deadline.refresh_from_db()
     assert deadline.state == "done"
@@ -106,17 +110,25 @@ def test_milestone_rules(world):
         milestone_create(trial=world.trial_a, by=world.crm, kind="other")
     assert unnamed.value.field == "name"
     with pytest.raises(ApplicationError) as future:
-        milestone_create(trial=world.trial_a, by=world.crm, kind="fpi",
-                         actual_date=TODAY() + timedelta(days=1))
+        milestone_create(
+            trial=world.trial_a, by=world.crm, kind="fpi", actual_date=TODAY() + timedelta(days=1)
+        )
     assert future.value.field == "actual_date"
     assert Milestone.objects.filter(trial=world.trial_a).count() == 1
 
 
 # ------------------------------------------------------------------ site lifecycle and the gate
 
+
 def new_site(world, number="150", **fields) -> Site:
-    return site_create(trial=world.trial_a, by=world.crm, number=number, institution="Delta",
-                       country="es", **fields)
+    return site_create(
+        trial=world.trial_a,
+        by=world.crm,
+        number=number,
+        institution="Delta",
+        country="es",
+        **fields,
+    )
 
 
 def walk_to_initiated(site: Site, by) -> Site:
@@ -125,12 +137,20 @@ def walk_to_initiated(site: Site, by) -> Site:
     return site
 
 
-def file_required(site: Site, by, *, skip: str = "", expires_on: date | None = None) -> None:
+def file_required(
+    site: Site, by, *, approver, skip: str = "", expires_on: date | None = None
+) -> None:
     for kind in required_document_kinds(site.trial):
         if kind != skip:
-            document_create(site=site, by=by, kind=kind, version="1",
-                            effective_on=TODAY() - timedelta(days=5), expires_on=expires_on,
-                            status="approved")
+            approved_document(
+                site=site,
+                filer=by,
+                approver=approver,
+                kind=kind,
+                version="1",
+                effective_on=TODAY() - timedelta(days=5),
+                expires_on=expires_on,
+            )
 
 
 def test_a_new_site_cannot_start_active(world):
@@ -142,7 +162,9 @@ def test_a_new_site_cannot_start_active(world):
 
 def test_activation_needs_the_whole_checklist(world):
     site = walk_to_initiated(new_site(world), world.crm)
-    file_required(site, world.cra, skip="form_fda_1572")  # trial A has an IND: 1572 required
+    file_required(
+        site, world.cra, approver=world.crm, skip="form_fda_1572"
+    )  # trial A has an IND: 1572 required
     with pytest.raises(ApplicationError) as refused:
         site_transition(site=site, to="active", by=world.crm, reason="Go")
     message = refused.value.message
@@ -152,10 +174,21 @@ def test_activation_needs_the_whole_checklist(world):
     assert "Investigator's brochure" not in message
     assert Site.objects.get(pk=site.pk).status == "initiated"
 
-    document_create(site=site, by=world.cra, kind="form_fda_1572", version="1",
-                    effective_on=TODAY(), status="approved")
-    site = site_update(site=site, by=world.crm, reason="Contract and SIV",
-                       contract_executed_on=TODAY(), initiation_visit_on=TODAY())
+    approved_document(
+        site=site,
+        filer=world.cra,
+        approver=world.crm,
+        kind="form_fda_1572",
+        version="1",
+        effective_on=TODAY(),
+    )
+    site = site_update(
+        site=site,
+        by=world.crm,
+        reason="Contract and SIV",
+        contract_executed_on=TODAY(),
+        initiation_visit_on=TODAY(),
+    )
     site = site_transition(site=site, to="active", by=world.crm, reason="Green light")
     assert site.status == "active"
     assert site.activated_on == TODAY()
@@ -169,14 +202,31 @@ def test_a_trial_without_ind_does_not_need_the_fda_forms(world):
 
 def test_expired_or_unapproved_documents_do_not_count(world):
     site = walk_to_initiated(new_site(world), world.crm)
-    file_required(site, world.cra, skip="investigator_cv")
-    site_update(site=site, by=world.crm, reason="Dates", contract_executed_on=TODAY(),
-                initiation_visit_on=TODAY())
-    document_create(site=site, by=world.cra, kind="investigator_cv", version="2019",
-                    effective_on=date(2019, 1, 1), expires_on=date(2021, 1, 1),
-                    status="approved")
-    document_create(site=site, by=world.cra, kind="investigator_cv", version="2026",
-                    effective_on=TODAY(), status="received")
+    file_required(site, world.cra, approver=world.crm, skip="investigator_cv")
+    site_update(
+        site=site,
+        by=world.crm,
+        reason="Dates",
+        contract_executed_on=TODAY(),
+        initiation_visit_on=TODAY(),
+    )
+    approved_document(
+        site=site,
+        filer=world.cra,
+        approver=world.crm,
+        kind="investigator_cv",
+        version="2019",
+        effective_on=date(2019, 1, 1),
+        expires_on=date(2021, 1, 1),
+    )
+    document_create(
+        site=site,
+        by=world.cra,
+        kind="investigator_cv",
+        version="2026",
+        effective_on=TODAY(),
+        status="received",
+    )
     site.refresh_from_db()
     checklist = site_checklist(site, list(site.documents.all()))
     assert checklist.missing == ["Investigator CV"]
@@ -194,19 +244,32 @@ def test_status_sent_with_an_edit_goes_through_the_gate(world):
 
 # ------------------------------------------------------------------------ documents and expiry
 
+
 def test_document_expiry_is_a_deadline_of_the_sites_cra_and_renewal_closes_it(world):
     expires = TODAY() + timedelta(days=90)
-    old = document_create(site=world.site_a1, by=world.cra, kind="lab_certification",
-                          version="2025", effective_on=TODAY() - timedelta(days=300),
-                          expires_on=expires, status="approved")
+    old = approved_document(
+        site=world.site_a1,
+        filer=world.cra,
+        approver=world.crm,
+        kind="lab_certification",
+        version="2025",
+        effective_on=TODAY() - timedelta(days=300),
+        expires_on=expires,
+    )
     deadline = deadlines("document_expiry", object_id=old.pk).get()
     assert deadline.owner == world.cra
     assert deadline.escalation_user == world.crm
     assert deadline.trial == world.trial_a
     assert deadline.due_at.date() == expires
-    new = document_create(site=world.site_a1, by=world.cra, kind="lab_certification",
-                          version="2026", effective_on=TODAY(),
-                          expires_on=TODAY() + timedelta(days=730), status="approved")
+    new = approved_document(
+        site=world.site_a1,
+        filer=world.cra,
+        approver=world.crm,
+        kind="lab_certification",
+        version="2026",
+        effective_on=TODAY(),
+        expires_on=TODAY() + timedelta(days=730),
+    )
     old.refresh_from_db()
     deadline.refresh_from_db()
     assert old.status == "superseded"
@@ -217,12 +280,19 @@ def test_document_expiry_is_a_deadline_of_the_sites_cra_and_renewal_closes_it(wo
 
 def test_document_rules_and_an_edit_needs_a_reason(world):
     with pytest.raises(ApplicationError) as backwards:
-        document_create(site=world.site_a1, by=world.cra, kind="investigator_cv",
-                        effective_on=TODAY(), expires_on=TODAY(), status="approved")
+        approved_document(
+            site=world.site_a1,
+            filer=world.cra,
+            approver=world.crm,
+            kind="investigator_cv",
+            effective_on=TODAY(),
+            expires_on=TODAY(),
+        )
     assert backwards.value.field == "expires_on"
     with pytest.raises(ApplicationError) as undated:
-        document_create(site=world.site_a1, by=world.cra, kind="investigator_cv",
-                        status="approved")
+        approved_document(
+            site=world.site_a1, filer=world.cra, approver=world.crm, kind="investigator_cv"
+        )
     assert undated.value.field == "effective_on"
     with pytest.raises(ApplicationError) as reasonless:
         document_update(document=world.document_a1, by=world.cra, reason="", version="4")
@@ -231,18 +301,30 @@ def test_document_rules_and_an_edit_needs_a_reason(world):
 
 
 def test_rejecting_a_document_cancels_its_expiry_deadline(world):
-    doc = document_create(site=world.site_a1, by=world.cra, kind="medical_licence",
-                          effective_on=TODAY(), expires_on=TODAY() + timedelta(days=30),
-                          status="approved")
+    doc = approved_document(
+        site=world.site_a1,
+        filer=world.cra,
+        approver=world.crm,
+        kind="medical_licence",
+        effective_on=TODAY(),
+        expires_on=TODAY() + timedelta(days=30),
+    )
     document_update(document=doc, by=world.crm, reason="Wrong person", status="rejected")
     assert deadlines("document_expiry", object_id=doc.pk).get().state == "cancelled"
 
 
 # ------------------------------------------------------------------------ subjects and consent
 
+
 def screen(world, number: str, **extra) -> Subject:
-    return subject_screen(site=world.site_a1, by=world.cra, number=number,
-                          consent_version=world.icf_a, consented_on=TODAY(), **extra)
+    return subject_screen(
+        site=world.site_a1,
+        by=world.cra,
+        number=number,
+        consent_version=world.icf_a,
+        consented_on=TODAY(),
+        **extra,
+    )
 
 
 def test_screening_needs_consent_to_an_effective_version_at_an_active_site(world):
@@ -251,17 +333,32 @@ def test_screening_needs_consent_to_an_effective_version_at_an_active_site(world
     assert subject.consent_version == "1.0"
     assert ConsentRecord.objects.filter(subject=subject, is_reconsent=False).count() == 1
     with pytest.raises(ApplicationError) as inactive:
-        subject_screen(site=world.site_a2, by=world.crm, number="102-009",
-                       consent_version=world.icf_a, consented_on=TODAY())
+        subject_screen(
+            site=world.site_a2,
+            by=world.crm,
+            number="102-009",
+            consent_version=world.icf_a,
+            consented_on=TODAY(),
+        )
     assert inactive.value.field == "site"
     other = consent_version_create(trial=world.trial_a, by=world.crm, version="2.0")
     with pytest.raises(ApplicationError) as unapproved:
-        subject_screen(site=world.site_a1, by=world.cra, number="101-003",
-                       consent_version=other, consented_on=TODAY())
+        subject_screen(
+            site=world.site_a1,
+            by=world.cra,
+            number="101-003",
+            consent_version=other,
+            consented_on=TODAY(),
+        )
     assert unapproved.value.field == "consent_version"
     with pytest.raises(ApplicationError) as named:
-        subject_screen(site=world.site_a1, by=world.cra, number="John Smith",
-                       consent_version=world.icf_a, consented_on=TODAY())
+        subject_screen(
+            site=world.site_a1,
+            by=world.cra,
+            number="John Smith",
+            consent_version=world.icf_a,
+            consented_on=TODAY(),
+        )
     assert named.value.field == "number"
     assert not Subject.objects.filter(number__in=["101-003", "John Smith", "102-009"]).exists()
 
@@ -277,11 +374,21 @@ def test_subject_transitions_and_the_withdrawal_reason(world):
         subject_transition(subject=subject, to="withdrawn", on=TODAY(), by=world.cra)
     assert no_reason.value.field == "withdrawal_reason"
     with pytest.raises(ApplicationError) as future:
-        subject_transition(subject=subject, to="withdrawn", on=TODAY() + timedelta(days=1),
-                           by=world.cra, withdrawal_reason="Moved away")
+        subject_transition(
+            subject=subject,
+            to="withdrawn",
+            on=TODAY() + timedelta(days=1),
+            by=world.cra,
+            withdrawal_reason="Moved away",
+        )
     assert future.value.field == "on"
-    subject = subject_transition(subject=subject, to="withdrawn", on=TODAY(), by=world.cra,
-                                 withdrawal_reason="Withdrew consent")
+    subject = subject_transition(
+        subject=subject,
+        to="withdrawn",
+        on=TODAY(),
+        by=world.cra,
+        withdrawal_reason="Withdrew consent",
+    )
     assert (subject.status, subject.withdrawal_reason) == ("withdrawn", "Withdrew consent")
     assert subject.history.latest().history_change_reason == "Subject withdrawn"
     with pytest.raises(ApplicationError):
@@ -289,23 +396,34 @@ def test_subject_transitions_and_the_withdrawal_reason(world):
 
 
 def test_screen_failure(world):
-    subject = subject_transition(subject=screen(world, "101-002"), to="screen_failed",
-                                 on=TODAY(), by=world.cra)
+    subject = subject_transition(
+        subject=screen(world, "101-002"), to="screen_failed", on=TODAY(), by=world.cra
+    )
     assert subject.screen_failed_on == TODAY()
     assert subject.enrolled_on is None
 
 
 # ---------------------------------------------------------------------------------- re-consent
 
+
 def test_a_new_icf_version_opens_reconsent_for_active_subjects_only(world):
     screening = screen(world, "101-002")
-    done = subject_transition(subject=subject_transition(
-        subject=screen(world, "101-003"), to="enrolled", on=TODAY(), by=world.cra),
-        to="completed", on=TODAY(), by=world.cra)
+    done = subject_transition(
+        subject=subject_transition(
+            subject=screen(world, "101-003"), to="enrolled", on=TODAY(), by=world.cra
+        ),
+        to="completed",
+        on=TODAY(),
+        by=world.cra,
+    )
     v2 = consent_version_create(trial=world.trial_a, by=world.crm, version="2.0")
-    site_consent_version_add(site=world.site_a1, consent_version=v2, by=world.cra,
-                             ethics_approved_on=TODAY() - timedelta(days=3),
-                             effective_on=TODAY())
+    site_consent_version_add(
+        site=world.site_a1,
+        consent_version=v2,
+        by=world.cra,
+        ethics_approved_on=TODAY() - timedelta(days=3),
+        effective_on=TODAY(),
+    )
     open_for = set(deadlines("reconsent", state="open").values_list("object_id", flat=True))
     assert open_for == {world.subject_a1.pk, screening.pk}
     assert done.pk not in open_for
@@ -314,8 +432,13 @@ def test_a_new_icf_version_opens_reconsent_for_active_subjects_only(world):
     assert deadline.escalation_user == world.crm
     assert deadline.due_at.date() == TODAY() + timedelta(days=30)
 
-    record = consent_record(subject=world.subject_a1, consent_version=v2, consented_on=TODAY(),
-                            by=world.cra, obtained_by="Study nurse")
+    record = consent_record(
+        subject=world.subject_a1,
+        consent_version=v2,
+        consented_on=TODAY(),
+        by=world.cra,
+        obtained_by="Study nurse",
+    )
     assert record.is_reconsent
     deadline.refresh_from_db()
     assert deadline.state == "done"
@@ -329,13 +452,19 @@ def test_a_new_icf_version_opens_reconsent_for_active_subjects_only(world):
 def test_a_future_icf_version_waits_for_its_effective_date(world):
     v2 = consent_version_create(trial=world.trial_a, by=world.crm, version="2.0")
     effective = TODAY() + timedelta(days=10)
-    approval = site_consent_version_add(site=world.site_a1, consent_version=v2, by=world.cra,
-                                        ethics_approved_on=TODAY(), effective_on=effective)
+    approval = site_consent_version_add(
+        site=world.site_a1,
+        consent_version=v2,
+        by=world.cra,
+        ethics_approved_on=TODAY(),
+        effective_on=effective,
+    )
     assert not deadlines("reconsent").exists()
     assert consent_versions_apply(today=TODAY()) == 0
     with pytest.raises(ApplicationError) as early:
-        consent_record(subject=world.subject_a1, consent_version=v2, consented_on=TODAY(),
-                       by=world.cra)
+        consent_record(
+            subject=world.subject_a1, consent_version=v2, consented_on=TODAY(), by=world.cra
+        )
     assert early.value.field == "consented_on"
     assert consent_versions_apply(today=effective) == 1
     assert deadlines("reconsent", object_id=world.subject_a1.pk, state="open").count() == 1
@@ -346,14 +475,23 @@ def test_a_future_icf_version_waits_for_its_effective_date(world):
 
 def test_icf_version_rules(world):
     with pytest.raises(ApplicationError) as other_trial:
-        site_consent_version_add(site=world.site_b1, consent_version=world.icf_a, by=world.admin,
-                                 ethics_approved_on=TODAY(), effective_on=TODAY())
+        site_consent_version_add(
+            site=world.site_b1,
+            consent_version=world.icf_a,
+            by=world.admin,
+            ethics_approved_on=TODAY(),
+            effective_on=TODAY(),
+        )
     assert other_trial.value.field == "consent_version"
     v2 = consent_version_create(trial=world.trial_a, by=world.crm, version="2.0")
     with pytest.raises(ApplicationError) as before_approval:
-        site_consent_version_add(site=world.site_a1, consent_version=v2, by=world.cra,
-                                 ethics_approved_on=TODAY(),
-                                 effective_on=TODAY() - timedelta(days=1))
+        site_consent_version_add(
+            site=world.site_a1,
+            consent_version=v2,
+            by=world.cra,
+            ethics_approved_on=TODAY(),
+            effective_on=TODAY() - timedelta(days=1),
+        )
     assert before_approval.value.field == "effective_on"
     with pytest.raises(ApplicationError) as twice:
         consent_version_create(trial=world.trial_a, by=world.crm, version="2.0")

@@ -15,6 +15,7 @@ from sites.services import (
     site_consent_version_add,
     subject_create,
 )
+from tests.conftest import approved_document
 from trials.services import consent_version_create
 
 
@@ -129,9 +130,10 @@ def test_the_edit_form_records_planned_activation_contract_and_siv(world, client
 
 def test_documents_show_current_and_expired(world, client):
     today = timezone.localdate()
-    document_create(site=world.site_a1, by=world.admin, kind="medical_licence", version="7",
-                    effective_on=today - timedelta(days=400),
-                    expires_on=today - timedelta(days=5), status="approved")
+    approved_document(site=world.site_a1, filer=world.cra, approver=world.crm,
+                      kind="medical_licence", version="7",
+                      effective_on=today - timedelta(days=400),
+                      expires_on=today - timedelta(days=5))
     client.force_login(world.sponsor)
     response = client.get(page(world))
     rows = {d.kind: d for d in response.context["documents"]}
@@ -146,12 +148,12 @@ def test_the_cra_files_and_corrects_a_document_with_a_reason(world, client):
     client.force_login(world.cra)
     response = client.post(reverse("sites:document_create", args=[world.site_a1.pk]), {
         "kind": "insurance", "version": "2026", "effective_on": "2026-01-01",
-        "expires_on": "2027-01-01", "status": "approved"})
+        "expires_on": "2027-01-01", "status": "received"})
     assert response.status_code == 302
     document = EssentialDocument.objects.get(site=world.site_a1, kind="insurance")
     edit = reverse("sites:document_edit", args=[document.pk])
     data = {"kind": "insurance", "version": "2026b", "effective_on": "2026-01-01",
-            "expires_on": "2027-01-01", "status": "approved"}
+            "expires_on": "2027-01-01", "status": "received"}
     assert "A reason for the change is required." in html_of(client.post(edit, data))
     assert client.post(edit, {**data, "change_reason": "Typo"}).status_code == 302
     document.refresh_from_db()

@@ -11,28 +11,48 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.AddField(
+            model_name='protocolamendment',
+            name='revision',
+            field=models.PositiveIntegerField(default=1, editable=False),
+        ),
+        migrations.AddField(
+            model_name='historicalprotocolamendment',
+            name='revision',
+            field=models.PositiveIntegerField(default=1, editable=False),
+        ),
+        migrations.AddField(
+            model_name='consentversion',
+            name='revision',
+            field=models.PositiveIntegerField(default=1, editable=False),
+        ),
+        migrations.AddField(
+            model_name='historicalconsentversion',
+            name='revision',
+            field=models.PositiveIntegerField(default=1, editable=False),
+        ),
+        migrations.AddField(
             model_name='ctgovimport',
-            name='version',
+            name='revision',
             field=models.PositiveIntegerField(default=1, editable=False),
         ),
         migrations.AddField(
             model_name='historicalmilestone',
-            name='version',
+            name='revision',
             field=models.PositiveIntegerField(default=1, editable=False),
         ),
         migrations.AddField(
             model_name='historicaltrial',
-            name='version',
+            name='revision',
             field=models.PositiveIntegerField(default=1, editable=False),
         ),
         migrations.AddField(
             model_name='milestone',
-            name='version',
+            name='revision',
             field=models.PositiveIntegerField(default=1, editable=False),
         ),
         migrations.AddField(
             model_name='trial',
-            name='version',
+            name='revision',
             field=models.PositiveIntegerField(default=1, editable=False),
         ),
     ]

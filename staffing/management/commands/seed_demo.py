@@ -14,6 +14,7 @@ from safety.services import adverse_event_create
 from sites.services import (
     consent_record,
     document_create,
+    document_update,
     required_document_kinds,
     site_consent_version_add,
     site_create,
@@ -129,7 +130,7 @@ class Command(BaseCommand):
                 assignment_start(user=users["cra"], trial=trial, site=site, role=Role.CRA,
                                  by=admin, allocation=Decimal("0.15"))
             if number % 4:
-                site = self._activate(site, crm, opens, expiring=number == 1)
+                site = self._activate(site, crm, admin, opens, expiring=number == 1)
                 site_consent_version_add(site=site, consent_version=icf, by=crm,
                                          ethics_approved_on=date(2026, 2, 1),
                                          effective_on=date(2026, 2, 15))
@@ -171,22 +172,24 @@ class Command(BaseCommand):
         amendment_create(trial=trial, by=crm, version="2.0", approved_on=date(2026, 6, 12),
                          summary="Extra safety laboratory visit at week 4")
 
-    def _activate(self, site, crm, opens, *, expiring: bool):
-        """File the activation documents, execute the contract, hold the SIV, activate."""
+    def _activate(self, site, crm, admin, opens, *, expiring: bool):
+        """File the activation documents (the CRM files, the administrator approves: four
+        eyes), execute the contract, hold the SIV, activate."""
         today = timezone.localdate()
+        opens = min(opens, today)
         filed = opens - timedelta(days=30)
         for kind in required_document_kinds(site.trial):
             expires = None
             if kind == "lab_certification":  # two-year certificates; one runs out soon
                 expires = today + timedelta(days=20) if expiring else filed + timedelta(days=730)
-            document_create(site=site, by=crm, kind=kind, version="1", effective_on=filed,
-                            expires_on=expires, status="approved")
+            document = document_create(site=site, by=crm, kind=kind, version="1",
+                                       effective_on=filed, expires_on=expires)
+            document_update(document=document, by=admin, reason="Reviewed", status="approved")
         for to in ("selected", "initiated"):
             site = site_transition(site=site, to=to, by=crm, reason="Start-up progressing")
         site = site_update(site=site, by=crm, reason="Contract executed, SIV held",
-                           contract_executed_on=filed, initiation_visit_on=opens - timedelta(2),
-                           activated_on=opens)
-        return site_transition(site=site, to="active", by=crm, reason="Green light")
+                           contract_executed_on=filed, initiation_visit_on=opens - timedelta(2))
+        return site_transition(site=site, to="active", by=crm, reason="Green light", on=opens)
 
     def _deadlines(self, trial, site, users, index, number) -> None:
         """A CRA's working weeks: visits coming up, a report overdue, a CRM's follow-up."""
