@@ -1,22 +1,25 @@
 """Audit trail plumbing (DESIGN §7, 21 CFR Part 11): reasons for change, append-only history."""
 
 from django.apps import apps
-from django.db import connection, models
+from django.db import DEFAULT_DB_ALIAS, connection, models
 
+from croportal.dbroles import runtime_privileges_grant
 from croportal.exceptions import ApplicationError
+from croportal.validation import check_model_dates
 
 
 def audited_save(
     instance: models.Model, *, by, reason: str = "", update_fields: list[str] | None = None
 ) -> None:
     """Save a regulated record, recording who changed it and why; edits need a reason."""
+    check_model_dates(instance)  # every door: 0001-01-01 or 9999-12-31 is a 400, not a 500
     reason = (reason or "").strip()
     if not instance._state.adding and not reason:
         raise ApplicationError("A reason for the change is required.", field="change_reason")
-    if not instance._state.adding and hasattr(instance, "version"):
-        instance.version += 1
+    if not instance._state.adding and hasattr(instance, "revision"):
+        instance.revision += 1  # type: ignore[attr-defined]
         if update_fields is not None:
-            update_fields = [*update_fields, "version", "updated_at"]
+            update_fields = [*update_fields, "revision", "updated_at"]
     instance._history_user = by  # type: ignore[attr-defined]
     instance._change_reason = reason  # type: ignore[attr-defined]
     try:
@@ -25,6 +28,9 @@ def audited_save(
         # simple-history would reuse a stale reason on the instance's next save.
         del instance._change_reason  # type: ignore[attr-defined]
         del instance._history_user  # type: ignore[attr-defined]
+    from staffing.services import signatures_invalidate_if_changed  # no cycle at import time
+
+    signatures_invalidate_if_changed(instance=instance, by=by, reason=reason)
 
 
 def history_models() -> list[type[models.Model]]:
@@ -34,6 +40,17 @@ def history_models() -> list[type[models.Model]]:
         model
         for model in apps.get_models()
         if model._meta.app_label in own and model.__name__.startswith("Historical")
+    ]
+
+
+# Rows written once and never changed, besides the history tables: triggers and grants.
+APPEND_ONLY_MODELS = ("staffing.Signature", "staffing.SignatureInvalidation")
+
+
+def append_only_tables() -> list[str]:
+    """Every table whose rows may be inserted, never updated or deleted."""
+    return [model._meta.db_table for model in history_models()] + [
+        apps.get_model(label)._meta.db_table for label in APPEND_ONLY_MODELS
     ]
 
 
@@ -72,14 +89,18 @@ def install_append_only_triggers(**kwargs) -> None:
             f'CREATE OR REPLACE TRIGGER "{table}_reason_required" BEFORE INSERT '
             f'ON "{table}" FOR EACH ROW EXECUTE FUNCTION croportal_reason_required();'
         )
-    signature_table = apps.get_model("staffing", "Signature")._meta.db_table
-    statements.append(
-        f'CREATE OR REPLACE TRIGGER "{signature_table}_append_only" BEFORE UPDATE OR DELETE '
-        f'ON "{signature_table}" FOR EACH ROW EXECUTE FUNCTION croportal_append_only();'
-    )
+    for label in APPEND_ONLY_MODELS:
+        signature_table = apps.get_model(label)._meta.db_table
+        statements.append(
+            f'CREATE OR REPLACE TRIGGER "{signature_table}_append_only" BEFORE UPDATE OR DELETE '
+            f'ON "{signature_table}" FOR EACH ROW EXECUTE FUNCTION croportal_append_only();'
+        )
     with connection.cursor() as cursor:
         for statement in statements:
             cursor.execute(statement)
+    # The portal's own login may then only add rows to these tables (croportal/dbroles.py).
+    runtime_privileges_grant(using=kwargs.get("using", DEFAULT_DB_ALIAS),
+                             append_only=append_only_tables())
 
 
 def field_changes(newer, older) -> list[tuple[str, object, object]]:

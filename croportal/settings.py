@@ -34,7 +34,6 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
-    "rest_framework.authtoken",
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -53,11 +52,14 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "croportal.middleware.RefuseUnstorableQueryMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "croportal.middleware_security.NoStoreForAuthenticatedMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -83,9 +85,19 @@ TEMPLATES = [
     },
 ]
 
-DATABASES = {"default": env_database("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
+_DATABASE_DEFAULT = f"sqlite:///{BASE_DIR / 'db.sqlite3'}"
+DATABASES = {"default": env_database("DATABASE_URL", _DATABASE_DEFAULT)}
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DATABASES["default"]["CONN_MAX_AGE"] = env_int("DB_CONN_MAX_AGE", 0, minimum=0)
+# The portal runs as DATABASE_URL's role, which owns nothing; migrate and flush log in as the
+# owner of the same database (croportal/dbroles.py). Unset: one role does both.
+_owner = env_database("DATABASE_OWNER_URL", env_str("DATABASE_URL") or _DATABASE_DEFAULT)
+if (_owner["ENGINE"], _owner["NAME"]) != (DATABASES["default"]["ENGINE"],
+                                          DATABASES["default"]["NAME"]):
+    raise ImproperlyConfigured("DATABASE_OWNER_URL must name the same database as DATABASE_URL")
+DATABASE_OWNER = {key: _owner.get(key) or "" for key in ("USER", "PASSWORD", "HOST", "PORT")}
+if DATABASE_OWNER["USER"] and not DATABASES["default"].get("USER"):  # grants need its name
+    raise ImproperlyConfigured("DATABASE_URL must name its role when DATABASE_OWNER_URL is set")
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "staffing.User"
@@ -120,6 +132,14 @@ AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_ENABLED = env_bool("AXES_ENABLED", default=True)
 AXES_VERBOSE = False
+# The username axes logs, cut to its 255-character column (an over-long one was a 500).
+AXES_USERNAME_CALLABLE = "croportal.validation.axes_username"
+
+# E-signatures (21 CFR 11.300(d)): consecutive wrong passwords before signing is locked.
+SIGNATURE_FAILURE_LIMIT = env_int("SIGNATURE_FAILURE_LIMIT", 3, minimum=1)
+# API tokens end after this long unused, and in any case this long after they were issued.
+API_TOKEN_IDLE_SECONDS = env_int("API_TOKEN_IDLE_SECONDS", 8 * 3600, minimum=60)
+API_TOKEN_MAX_AGE_SECONDS = env_int("API_TOKEN_MAX_AGE_SECONDS", 7 * 24 * 3600, minimum=60)
 
 LANGUAGE_CODE = "en-gb"
 TIME_ZONE = "UTC"
@@ -173,6 +193,9 @@ GCP_TRAINING_VALIDITY_YEARS = env_int("GCP_TRAINING_VALIDITY_YEARS", 3, minimum=
 RECONSENT_DUE_DAYS = env_int("RECONSENT_DUE_DAYS", 30, minimum=1)
 # Sites written per batch by a ClinicalTrials.gov import (progress is reported per batch).
 CTGOV_IMPORT_BATCH_SIZE = env_int("CTGOV_IMPORT_BATCH_SIZE", 200, minimum=1)
+# A confirmed import no worker has taken after this long is published again (Redis was down).
+CTGOV_IMPORT_REDISPATCH_AFTER_SECONDS = env_int("CTGOV_IMPORT_REDISPATCH_AFTER_SECONDS", 120,
+                                                minimum=1)
 
 # Celery: Redis when REDIS_URL is set, otherwise Kombu's filesystem transport (no server).
 REDIS_URL = env_redis("REDIS_URL")
@@ -206,8 +229,14 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 
 REST_FRAMEWORK = {
+    # JSON bodies too deep, with NUL or lone surrogates, or with huge numbers are a 400.
+    "DEFAULT_PARSER_CLASSES": [
+        "croportal.parsers.SafeJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "staffing.tokens.ExpiringTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -239,7 +268,9 @@ SPECTACULAR_SETTINGS = {
 
 CACHES = {
     "default": (
-        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+        # Redis down: throttling counts go on in process memory rather than failing (a 500).
+        {"BACKEND": "croportal.cache_fallback.FallbackRedisCache", "LOCATION": REDIS_URL,
+         "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1}}
         if REDIS_URL and env_bool("CACHE_USE_REDIS", default=False)
         else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
     )
@@ -258,6 +289,22 @@ SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", default=False)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+# Content-Security-Policy (django-csp): scripts and styles only from our own static files — no
+# inline script, handler or style anywhere (templates use json_script for data; htmx's own
+# indicator styles are off, see base.html); the API docs load their script as a separate file.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "connect-src": ["'self'"],
+        "frame-ancestors": ["'none'"],
+        "form-action": ["'self'"],
+        "base-uri": ["'self'"],
+        "object-src": ["'none'"],
+    },
+}
 SILENCED_SYSTEM_CHECKS = [
     # Lock-out is per account, as wanted: rotating user agents or cookies does not reset it,
     # and locking whole IP addresses would lock out a site's shared network.

@@ -4,7 +4,7 @@ import hashlib
 import logging
 import secrets
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -16,6 +16,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from croportal.exceptions import ApplicationError
+from croportal.validation import check_date_in_range
 from reminders.models import (
     CalendarFeed,
     Deadline,
@@ -26,9 +27,9 @@ from reminders.models import (
     ReminderPolicy,
 )
 from reminders.policies import DEFAULT_POLICIES, MANUAL_KINDS, Kind, Policy, check_kind
-from reminders.selectors import digest_contents
+from reminders.selectors import deadline_creation_refusal, digest_contents
 from staffing.models import User
-from trials.selectors import trial_ids_with
+from trials.selectors import trial_has_permission, trial_ids_with
 
 logger = logging.getLogger(__name__)
 
@@ -39,8 +40,26 @@ def policies() -> dict[str, Policy]:
     """Every kind's policy: the defaults, overridden by administrators' rows (one query)."""
     result = dict(DEFAULT_POLICIES)
     for row in ReminderPolicy.objects.all():
-        result[row.kind] = row.as_policy()
+        try:
+            result[row.kind] = _bounded(row.as_policy())
+        except OverflowError:  # hours beyond any duration Python has: keep the default
+            logger.warning("reminder policy for %s ignored: its hours overflow", row.kind)
     return result
+
+
+# Longer than the portal's whole date range (croportal.validation): a stage further from its
+# due time lies beyond every date the portal holds, and capping it keeps due ± offset on the
+# calendar, so no stage arithmetic raises OverflowError whatever an administrator types.
+MAX_STAGE_OFFSET = timedelta(days=300 * 366)
+
+
+def _bounded(policy: Policy) -> Policy:
+    def cap(offset: timedelta | None) -> timedelta | None:
+        return None if offset is None else min(offset, MAX_STAGE_OFFSET)
+
+    return replace(policy, before=tuple(min(b, MAX_STAGE_OFFSET) for b in policy.before),
+                   overdue_every=cap(policy.overdue_every),
+                   escalate_after=cap(policy.escalate_after))
 
 
 def _schedule(deadline: Deadline, policy: Policy, now: datetime, *, fresh: bool) -> None:
@@ -64,6 +83,7 @@ def _check_due(due_at: datetime) -> None:
     if not isinstance(due_at, datetime) or timezone.is_naive(due_at):
         raise ApplicationError("The due time needs a date, a time and a time zone.",
                                field="due_at")
+    check_date_in_range(due_at, field="due_at")
 
 
 @transaction.atomic
@@ -158,28 +178,45 @@ def _close(deadline: Deadline, *, state: str, now: datetime | None = None,
     return deadline
 
 
+_UNSET = object()
+
+
 @transaction.atomic
 def deadline_create_manual(
-    *, by, kind: str, trial, owner, due_at: datetime, title: str, site=None,
-    escalation_user=None,
+    *, by, kind: str, trial, due_at: datetime, title: str, owner=None, site=None,
+    escalation_user=_UNSET,
 ) -> Deadline:
     """A deadline a person sets by hand (a task, a planned visit, a report due) on a trial or
-    one of its sites. Permission is the caller's (the view) to check; the rules are here."""
+    one of its sites: their own (escalating to nobody), or, as the trial's CRM, someone else's
+    (escalating to the CRM who set it). Who may is decided here, for every door."""
+    owner = owner or by
+    explicit = escalation_user is not _UNSET
+    escalation = escalation_user if explicit else (None if owner.pk == by.pk else by)
     check_kind(kind)
     if kind not in MANUAL_KINDS:
         allowed = ", ".join(sorted(MANUAL_KINDS))
         raise ApplicationError(
             f"Deadlines of kind {kind!r} are kept by the portal itself; by hand: {allowed}.",
             field="kind")
+    _refuse_manual(by=by, trial=trial, owner=owner, escalation_user=escalation)
     if site is not None and site.trial_id != trial.pk:
         raise ApplicationError("The site does not belong to this trial.", field="site")
     subject = site or trial
     url = (f"/sites/{site.pk}/" if site is not None else f"/trials/{trial.pk}/")
     return deadline_upsert(
         kind=kind, subject=subject, owner=owner, due_at=due_at, title=title, trial=trial,
-        escalation_user=escalation_user if escalation_user is not None else by,
-        url=url, key=f"manual-{uuid.uuid4().hex}",
+        escalation_user=escalation, url=url, key=f"manual-{uuid.uuid4().hex}",
     )
+
+
+def _refuse_manual(*, by, trial, owner, escalation_user) -> None:
+    refusal = deadline_creation_refusal(by=by, trial=trial, owner=owner,
+                                        escalation_user=escalation_user)
+    if refusal:
+        raise ApplicationError(refusal[1], field=refusal[0])
+    if escalation_user is not None and escalation_user.pk == owner.pk:
+        raise ApplicationError("A deadline cannot escalate to its own owner: choose someone "
+                               "else, or nobody.", field="escalation_user")
 
 
 @transaction.atomic
@@ -195,15 +232,25 @@ def deadline_complete(*, deadline: Deadline, by) -> Deadline:
 
 @transaction.atomic
 def deadline_reassign(*, deadline: Deadline, owner, by, now: datetime | None = None) -> Deadline:
-    """Give an open deadline to someone else (its owner left the trial, or work moved); the new
-    owner hears of it as of a new deadline. Whether `by` may is the caller's (view's) check."""
-    locked = Deadline.objects.select_for_update().get(pk=deadline.pk)
+    """The trial's CRM gives an open deadline to someone else on the trial (its owner left, or
+    work moved); the new owner hears of it as of a new deadline."""
+    locked = (Deadline.objects.select_related("trial").select_for_update(of=("self",))
+              .get(pk=deadline.pk))
+    if locked.trial is None or not trial_has_permission(user=by, trial=locked.trial,
+                                                        codename="manage_staff"):
+        raise ApplicationError("Only the trial's CRM gives deadlines to someone else.",
+                               status=403)
     if locked.state != Deadline.State.OPEN:
         raise ApplicationError("Only an open deadline can be given to someone else.",
                                field="owner")
+    refusal = deadline_creation_refusal(by=by, trial=locked.trial, owner=owner)
+    if refusal:
+        raise ApplicationError(refusal[1], field=refusal[0])
     if locked.owner_id == owner.pk:
         return locked
     locked.owner = owner
+    if locked.escalation_user_id == owner.pk:  # never escalate to oneself
+        locked.escalation_user = by if by.pk != owner.pk else None
     _schedule(locked, policies()[locked.kind], now or timezone.now(), fresh=True)
     locked.save()
     return locked

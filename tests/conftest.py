@@ -11,6 +11,7 @@ from django.db import connection
 from django.utils import timezone
 from rest_framework.test import APIClient
 
+from croportal.dbroles import as_owner, as_runtime
 from reminders.models import Notification
 from reminders.services import deadline_create_manual
 from safety.ctcae import read_facts_file
@@ -20,6 +21,7 @@ from sites.models import EssentialDocument, Site
 from sites.services import (
     consent_record,
     document_create,
+    document_update,
     required_document_kinds,
     site_consent_version_add,
     site_create,
@@ -60,6 +62,22 @@ def redis_url():
     return url
 
 
+@pytest.fixture(scope="session")
+def _database_owner_for_setup():
+    """Entered before pytest-django's django_db_setup: the owner role (DATABASE_OWNER_URL)
+    creates and migrates the test database, and drops it at the end."""
+    with as_owner():
+        yield
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(_database_owner_for_setup, django_db_setup):
+    """pytest-django's, then the tests run as the runtime role (DATABASE_URL), which owns
+    nothing: the whole suite shows the portal works with the runtime privileges alone."""
+    with as_runtime():
+        yield
+
+
 @pytest.fixture(autouse=True)
 def _fast_passwords_and_fresh_cache(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
@@ -85,6 +103,13 @@ def activate_site(site: Site, *, by: User, on: date | None = None) -> Site:
                                            initiation_visit_on=on)
     site.refresh_from_db()
     return site_transition(site=site, to="active", by=by, reason="Checklist complete")
+
+
+def approved_document(*, site: Site, filer: User, approver: User, **fields) -> EssentialDocument:
+    """A document filed by one person and approved by another (the four-eyes rule)."""
+    document = document_create(site=site, by=filer, status="received", **fields)
+    return document_update(document=document, by=approver, reason="Reviewed",
+                           status="approved")
 
 
 def build_world() -> SimpleNamespace:
@@ -131,16 +156,16 @@ def build_world() -> SimpleNamespace:
     w.site_icf_a1 = site_consent_version_add(site=w.site_a1, consent_version=w.icf_a, by=w.admin,
                                              ethics_approved_on=date(2026, 2, 1),
                                              effective_on=date(2026, 2, 10))
-    w.document_a1 = document_create(site=w.site_a1, by=w.admin, kind="delegation_log",
-                                    version="3", effective_on=date(2026, 4, 1),
-                                    status="approved")
+    w.document_a1 = approved_document(site=w.site_a1, filer=w.cra, approver=w.admin,
+                                      kind="delegation_log", version="3",
+                                      effective_on=date(2026, 4, 1))
     w.milestone_b = milestone_create(trial=w.trial_b, by=w.admin, kind="protocol_final",
                                      planned_date=date(2026, 2, 1), actual_date=date(2026, 2, 1))
     w.document_a2 = document_create(site=w.site_a2, by=w.admin, kind="delegation_log",
                                     version="1", status="received")
-    w.document_b1 = document_create(site=w.site_b1, by=w.admin, kind="delegation_log",
-                                    version="1", effective_on=date(2026, 4, 1),
-                                    status="approved")
+    w.document_b1 = approved_document(site=w.site_b1, filer=w.crm_b, approver=w.admin,
+                                      kind="delegation_log", version="1",
+                                      effective_on=date(2026, 4, 1))
     w.subject_a1 = subject_create(site=w.site_a1, by=w.admin, number="101-001",
                                   status="enrolled", enrolled_on=date(2026, 5, 1))
     w.consent_a1 = consent_record(subject=w.subject_a1, consent_version=w.icf_a,

@@ -19,10 +19,16 @@ import pycountry
 from defusedxml import DefusedXmlException
 from defusedxml import ElementTree as SafeET
 
+from croportal.parsers import json_loads_checked
+from croportal.validation import DATE_RANGE_MESSAGE, in_portal_range
+
 MAX_BYTES = 20 * 1024 * 1024
 NCT_ID = re.compile(r"^NCT\d{8}$")
 MAX_TITLE, MAX_INDICATION, MAX_PRODUCT = 500, 300, 200
 MAX_INSTITUTION, MAX_CITY = 300, 120
+MAX_ENROLLMENT = 2**31 - 1  # the trial's target (a PositiveIntegerField on every database)
+# Registry records nest about 10 levels deep (results sections); far deeper is not a record.
+MAX_DEPTH = 64
 
 PHASES = {
     frozenset("1"): "I", frozenset("12"): "I/II", frozenset("2"): "II",
@@ -175,12 +181,14 @@ def parse_record(data: bytes, filename: str = "") -> CtgovRecord:
 
 def _read_json(data: bytes, name: str) -> dict:
     try:
-        document = json.loads(data.decode("utf-8-sig"))
+        document = json_loads_checked(data.decode("utf-8-sig"), max_depth=MAX_DEPTH)
     except UnicodeDecodeError:
         raise CtgovError(f"{name} is not UTF-8 text.") from None
     except json.JSONDecodeError as error:
         raise CtgovError(f"{name} is not valid JSON (line {error.lineno}, column "
                          f"{error.colno}: {error.msg}).") from None
+    except ValueError as error:  # nesting, NUL, lone surrogates, numbers of 4300+ digits
+        raise CtgovError(f"{name} cannot be imported: {error}") from None
     if isinstance(document, dict) and isinstance(document.get("studies"), list):
         raise CtgovError(f"{name} is a search result with {len(document['studies'])} studies; "
                          "upload one study record (…/api/v2/studies/NCT…).")
@@ -246,6 +254,9 @@ def _read_xml(data: bytes, name: str) -> dict:
                          "refused for safety; registry records have none.") from None
     except SafeET.ParseError as error:
         raise CtgovError(f"{name} is not well-formed XML ({error}).") from None
+    if _xml_depth(root) > MAX_DEPTH:
+        raise CtgovError(f"{name} cannot be imported: XML nested deeper than {MAX_DEPTH} "
+                         "levels is not accepted.")
     if root.tag != "clinical_study":
         raise CtgovError(f"{name} is XML but not a ClinicalTrials.gov record: its root element "
                          f"is <{root.tag}>, not <clinical_study>.")
@@ -290,6 +301,17 @@ def _read_xml(data: bytes, name: str) -> dict:
     }
 
 
+def _xml_depth(root) -> int:
+    """How deep the element tree goes, walked with an explicit stack (no recursion)."""
+    deepest, stack = 0, [(root, 1)]
+    while stack:
+        element, depth = stack.pop()
+        deepest = max(deepest, depth)
+        if depth <= MAX_DEPTH:  # deeper than that is refused anyway: stop walking
+            stack.extend((child, depth + 1) for child in element)
+    return deepest
+
+
 # ------------------------------------------------------------------- common normalisation
 
 def _build(raw: dict) -> CtgovRecord:
@@ -326,8 +348,7 @@ def _build(raw: dict) -> CtgovRecord:
                                                untyped_actual=status_key in ENDED),
         completion_date=_registry_date(raw["completion"], "completion date", warnings,
                                        untyped_actual=status_key in ENDED),
-        last_update=_parse_date(_clean(raw.get("last_update")))[0]
-        if raw.get("last_update") else None,
+        last_update=_last_update(_clean(raw.get("last_update"))),
         locations=_locations(raw.get("locations") or [], warnings),
         warnings=tuple(warnings),
     )
@@ -366,11 +387,17 @@ def _product(interventions: list) -> str:
 def _enrollment(value, warnings: list[str]) -> int | None:
     if value is None or _clean(value) == "":
         return None
+    text = _clean(value)
+    if text.isdigit() and len(text.lstrip("0")) > len(str(MAX_ENROLLMENT)):
+        raise CtgovError(f"The enrollment “{text[:40]}…” is not a plausible number of "
+                         "participants.")
     try:
-        count = int(_clean(value))
+        count = int(text)
     except ValueError:
-        warnings.append(f"The enrollment “{_clean(value)[:40]}” is not a number; ignored.")
+        warnings.append(f"The enrollment “{text[:40]}” is not a number; ignored.")
         return None
+    if count > MAX_ENROLLMENT:
+        raise CtgovError(f"The enrollment {count} is not a plausible number of participants.")
     return max(count, 0)
 
 
@@ -399,8 +426,22 @@ def _registry_date(value: tuple[str, str], label: str, warnings: list[str], *,
     if day is None:
         warnings.append(f"The {label} “{text[:40]}” could not be read; it is left out.")
         return None
+    _check_range(day, label)
     actual = kind == "ACTUAL" or (not kind and untyped_actual)
     return RegistryDate(day, actual, precision)
+
+
+def _check_range(day: date, label: str) -> None:
+    if not in_portal_range(day):
+        raise CtgovError(f"The {label} {day.isoformat()} is not a plausible date. "
+                         f"{DATE_RANGE_MESSAGE}")
+
+
+def _last_update(text: str) -> date | None:
+    day = _parse_date(text)[0] if text else None
+    if day is not None:
+        _check_range(day, "last update")
+    return day
 
 
 def _locations(items: list[dict], warnings: list[str]) -> tuple[Location, ...]:

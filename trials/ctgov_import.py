@@ -9,10 +9,11 @@ progress when the import commits (the bar jumps from 0 to done).
 """
 
 import logging
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, connections, transaction
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history
 
@@ -77,13 +78,34 @@ def ctgov_confirm(*, job: CtgovImport, by: User, sponsor: Organisation | None,
                                field="phase")
     job.sponsor = _sponsor_for(sponsor, sponsor_name)
     job.record = {**job.record, "phase": phase}  # the registry's own words stay in phase_raw
-    job.state = State.QUEUED
-    job.save(update_fields=["sponsor", "record", "state", "updated_at"])
+    job.state, job.dispatched_at = State.QUEUED, None
+    job.save(update_fields=["sponsor", "record", "state", "dispatched_at", "updated_at"])
     if enqueue:
-        from trials.tasks import ctgov_import_run  # the task module imports this one
+        from trials.tasks import dispatch  # the task module imports this one
 
-        ctgov_import_run.delay_on_commit(job.pk)  # never talk to the broker mid-transaction
+        # The job row is the outbox: published after the commit, never mid-transaction, and
+        # a broker that is down only delays it (dispatch logs; the re-dispatch sends it).
+        transaction.on_commit(lambda: dispatch([job.pk]))
     return job
+
+
+def ctgov_imports_mark_dispatched(job_ids: list[int], *, now: datetime | None = None) -> None:
+    """Note that these imports' messages reached the broker."""
+    CtgovImport.objects.filter(pk__in=job_ids, state__in=(State.QUEUED, State.RUNNING)).update(
+        dispatched_at=now or timezone.now())
+
+
+def ctgov_imports_stale(*, now: datetime | None = None, limit: int = 100) -> list[int]:
+    """Imports to publish again: queued but never dispatched (broker down at the confirm) or
+    not taken by a worker since their last dispatch, and running ones whose worker died (past
+    the task time limit). The claim makes a second message harmless."""
+    now = now or timezone.now()
+    cutoff = now - timedelta(seconds=settings.CTGOV_IMPORT_REDISPATCH_AFTER_SECONDS)
+    stale = CtgovImport.objects.filter(
+        Q(state=State.QUEUED, dispatched_at__isnull=True, updated_at__lte=cutoff)
+        | Q(state__in=(State.QUEUED, State.RUNNING), dispatched_at__lte=cutoff),
+    ).exclude(state=State.RUNNING, claimed_at__gt=_abandoned_before(now))
+    return list(stale.order_by("created_at").values_list("pk", flat=True)[:limit])
 
 
 def ctgov_run(*, job_id: int) -> Trial | None:
@@ -137,15 +159,20 @@ def _sponsor_for(sponsor: Organisation | None, name: str) -> Organisation:
     return existing
 
 
+def _abandoned_before(now: datetime) -> datetime:
+    """A run claimed before this is dead: the worker's hard time limit has killed it."""
+    return now - timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT + 60)
+
+
 def _claim(job_id: int) -> CtgovImport | None:
-    """Take a queued job (or one whose worker died mid-import: the message comes again)."""
-    with transaction.atomic():
-        job = CtgovImport.objects.select_for_update().get(pk=job_id)
-        if job.state not in (State.QUEUED, State.RUNNING):
-            return None
-        job.state, job.done, job.error = State.RUNNING, 0, ""
-        job.save(update_fields=["state", "done", "error", "updated_at"])
-    return job
+    """Take a queued job, or one whose worker died mid-import, with one conditional UPDATE:
+    of two deliveries of the same message (a re-dispatch, a redelivery) only one runs."""
+    now = timezone.now()
+    claimable = Q(state=State.QUEUED) | Q(state=State.RUNNING) & (
+        Q(claimed_at__isnull=True) | Q(claimed_at__lte=_abandoned_before(now)))
+    claimed = CtgovImport.objects.filter(claimable, pk=job_id).update(
+        state=State.RUNNING, done=0, error="", claimed_at=now, updated_at=now)
+    return CtgovImport.objects.get(pk=job_id) if claimed else None
 
 
 def _import(job: CtgovImport, progress: "Progress") -> Trial:

@@ -207,9 +207,17 @@ class CtgovImport(TimeStampedModel):
     trial = models.ForeignKey(
         Trial, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
+    # An outbox, like the reminders: the confirm records the job and only then tries the
+    # broker; a job whose message never arrived (Redis down) is published again by beat.
+    dispatched_at = models.DateTimeField(null=True, blank=True)
+    claimed_at = models.DateTimeField(null=True, blank=True)  # a worker took it
 
     class Meta:
         ordering = ["-created_at"]
+        indexes = [
+            models.Index(fields=["state", "dispatched_at"], name="ctgov_import_pending",
+                         condition=Q(state__in=["queued", "running"])),
+        ]
 
     def __str__(self) -> str:
         return f"Import of {self.nct_id} ({self.state})"

@@ -502,6 +502,10 @@ MATRIX: dict[str, Route] = {
         row("POST", None, credentials("wrong-password"), "400  400  400  400  400  400  400",
             note="bad credentials"),
     ),
+    "api:auth_logout": api(
+        row("GET", None,                                 "405  405  405  405  405  405  U"),
+        row("POST", None,                                "204  204  204  204  204  204  U"),
+    ),
     "api:me": api(
         row("GET", None,                                 "200  200  200  200  200  200  U"),
         row("POST", None, some_fields,                   "405  405  405  405  405  405  U"),

@@ -10,7 +10,6 @@ from django.core.wsgi import get_wsgi_application
 from django.db import close_old_connections
 from drf_spectacular.generators import SchemaGenerator
 from hypothesis import HealthCheck, settings
-from rest_framework.authtoken.models import Token
 
 # The schema is generated in-process (the served one needs a login) and called in-process.
 schema = schemathesis.openapi.from_dict(
@@ -32,7 +31,9 @@ def _keep_the_test_transaction():
 
 @pytest.fixture
 def crm_token(world) -> str:
-    return Token.objects.create(user=world.crm).key
+    from staffing.tokens import api_token_issue
+
+    return api_token_issue(user=world.crm)
 
 
 def own_object_id(world, path: str) -> int:

@@ -23,9 +23,9 @@ from tests.conftest import need_service
 from tests.integration.test_celery_worker import (
     WORKER_ARGS,
     _forget_queue,
-    database_url_of,
     stop,
     wait_for,
+    worker_database_env,
 )
 
 pytestmark = [pytest.mark.browser, pytest.mark.postgres, pytest.mark.redis,
@@ -50,7 +50,7 @@ def test_swept_deadline_appears_under_the_bell(live_server, page, tmp_path, redi
     expect(page.locator("#unread-count")).to_have_count(0)  # nothing swept yet
 
     queue = f"test-bell-{uuid.uuid4().hex[:12]}"
-    env = {**os.environ, "DATABASE_URL": database_url_of(connection.settings_dict),
+    env = {**os.environ, **worker_database_env(),
            "REDIS_URL": redis_url, "CELERY_TASK_DEFAULT_QUEUE": queue,
            "EMAIL_URL": "consolemail://", "DJANGO_SETTINGS_MODULE": "croportal.settings"}
     env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)

@@ -19,8 +19,8 @@ PRODUCTION_ENV = {
 
 def run_django(args: list[str], **env: str) -> subprocess.CompletedProcess:
     # DJANGO_ALLOW_ASYNC_UNSAFE is set by the browser tests' conftest, never in deployment.
-    dropped = {"DEBUG", "SECRET_KEY", "DATABASE_URL", "REDIS_URL", "EMAIL_URL",
-               "DJANGO_ALLOW_ASYNC_UNSAFE"}
+    dropped = {"DEBUG", "SECRET_KEY", "DATABASE_URL", "DATABASE_OWNER_URL", "REDIS_URL",
+               "EMAIL_URL", "DJANGO_ALLOW_ASYNC_UNSAFE"}
     clean = {k: v for k, v in os.environ.items() if k not in dropped}
     return subprocess.run(
         [sys.executable, "manage.py", *args], cwd=ROOT, env={**clean, **env},

@@ -11,13 +11,12 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
-from django.db import connection
 
 from croportal.celery import app
 from sites.models import Site
 from tests.conftest import need_service
 from tests.integration import test_celery_worker as plain_worker
-from tests.integration.test_celery_worker import _forget_queue, database_url_of, stop
+from tests.integration.test_celery_worker import _forget_queue, stop, worker_database_env
 from trials.ctgov_import import ctgov_confirm, ctgov_preview
 from trials.models import CtgovImport, Trial
 
@@ -48,7 +47,7 @@ def test_a_worker_imports_1218_sites_with_visible_progress(committed_world, brok
         "PYTHONPATH": os.pathsep.join(filter(None, [str(tmp_path), str(REPO),
                                                     os.environ.get("PYTHONPATH")])),
         "DJANGO_SETTINGS_MODULE": "ctgov_worker_settings",
-        "DATABASE_URL": database_url_of(connection.settings_dict),
+        **worker_database_env(),
         "REDIS_URL": broker_url,
         "CELERY_TASK_DEFAULT_QUEUE": queue,
     }

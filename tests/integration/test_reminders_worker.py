@@ -29,7 +29,7 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
-from django.db import connection, connections
+from django.db import connections
 from django.test import Client
 from django.utils import timezone
 
@@ -40,7 +40,7 @@ from staffing.models import Role
 from staffing.services import assignment_start
 from tests.conftest import make_user, need_service
 from tests.integration import test_celery_worker as plain_worker
-from tests.integration.test_celery_worker import _forget_queue, database_url_of, stop
+from tests.integration.test_celery_worker import _forget_queue, stop, worker_database_env
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis]
 
@@ -123,7 +123,7 @@ class Worker:
         self.log = tmp_path / f"{label}.log"
         self.env = {
             **os.environ,
-            "DATABASE_URL": database_url_of(connection.settings_dict),
+            **worker_database_env(),
             "REDIS_URL": broker,
             "DJANGO_SETTINGS_MODULE": "croportal.settings",
             "CELERY_TASK_DEFAULT_QUEUE": self.queue,

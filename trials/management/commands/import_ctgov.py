@@ -33,7 +33,7 @@ class Command(BaseCommand):
             raise CommandError(f"Cannot read {file}: {error.strerror}.") from None
         try:
             with transaction.atomic():  # a refused confirmation leaves no preview behind
-                job = ctgov_preview(data=data, filename=file.name, by=by)
+                job = ctgov_preview(data=data, filename=_printable(file.name), by=by)
                 record = CtgovRecord.from_dict(job.record)
                 ctgov_confirm(job=job, by=by, sponsor=None, phase=phase, enqueue=False,
                               sponsor_name=sponsor or record.lead_sponsor)
@@ -67,3 +67,9 @@ class Command(BaseCommand):
         if user.organisation is None or user.organisation.kind != Organisation.Kind.CRO:
             raise CommandError(f"“{username}” is not CRO staff, so cannot be the trial's CRM.")
         return user
+
+
+def _printable(name: str) -> str:
+    """A file name fit for the database: a name of non-UTF-8 bytes comes as lone surrogates
+    (Python's surrogateescape), which PostgreSQL cannot store; NUL cannot occur in a path."""
+    return name.encode("utf-8", "replace").decode("utf-8")
