@@ -11,8 +11,8 @@ from django.contrib.auth.models import Permission
 from django.utils import timezone
 from playwright.sync_api import Page, expect
 
-from sites.models import DocumentKind
-from sites.services import REQUIRED_DOCUMENTS
+from sites.models import DocumentKind, EssentialDocument
+from sites.services import REQUIRED_DOCUMENTS, document_update
 
 # transaction=True also makes pytest-django run these after the rollback-only tests: their
 # flush empties tables (the CTCAE dictionary) that a data migration filled.
@@ -105,7 +105,8 @@ def test_crm_creates_a_trial_activates_a_site_and_enrolls_a_subject(live_world, 
     site_url = page.url
     expect(page.locator("#site-status")).to_have_text("Identified")
 
-    # 5a. The checklist asks for the documents of a trial without an IND: file each approved.
+    # 5a. The checklist asks for the documents of a trial without an IND: the CRM files each as
+    # received (a filer never approves: four eyes), a second person approves them.
     checklist = page.locator("#site-checklist")
     missing = checklist.locator('li.missing[data-key^="document:"]')
     expect(missing).to_have_count(len(REQUIRED_DOCUMENTS))
@@ -119,11 +120,16 @@ def test_crm_creates_a_trial_activates_a_site_and_enrolls_a_subject(live_world, 
         page.locator("#id_document_kind").select_option(kind)
         page.locator("#id_document_version").fill("1")
         page.locator("#id_document_effective_on").fill(day(-60))
-        page.locator("#id_document_status").select_option("approved")
+        page.locator("#id_document_status").select_option("received")
         _submit(page, "document-form", "File document")
         expect(page.get_by_role("status")).to_contain_text("Document filed.")
         expect(page.locator("#document-table tbody tr")).to_have_count(filed)
-        expect(checklist.locator(f'li[data-key="document:{kind}"]')).to_have_class("done")
+        expect(checklist.locator(f'li[data-key="document:{kind}"]')).not_to_have_class("done")
+    site_id = int(site_url.rstrip("/").rsplit("/", 1)[-1])
+    for document in EssentialDocument.objects.filter(site_id=site_id):
+        document_update(document=document, by=live_world.admin, reason="Reviewed",
+                        status="approved")
+    page.reload()
     expect(page.locator("#document-table tbody tr", has_text="current")).to_have_count(len(kinds))
     expect(missing).to_have_count(0)
 
