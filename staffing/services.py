@@ -94,14 +94,15 @@ def assignment_start(
 def assignment_end(*, assignment: Assignment, end_date: date, by: User, reason: str,
                    expected_revision: int | None = None) -> Assignment:
     """End an assignment; its permissions go unless another live assignment still grants them."""
-    assignment = lock_for_update(assignment, expected_revision=expected_revision,
-                                 related=("user", "trial"))
+    given, assignment = assignment, lock_for_update(
+        assignment, expected_revision=expected_revision, related=("user", "trial"))
     if end_date < assignment.start_date:
         raise ApplicationError("The end date is before the start date.", field="end_date")
     assignment.end_date = end_date
     audited_save(assignment, by=by, reason=reason, update_fields=["end_date", "updated_at"])
     permissions_sync(user=assignment.user, trial=assignment.trial)
     training_escalations_refresh(users=_affected_by(assignment))
+    given.refresh_from_db()  # the caller's copy shows what was written
     return assignment
 
 
@@ -392,7 +393,8 @@ def training_record_update(*, record: TrainingRecord, by: User, reason: str,
     unknown = set(fields) - TRAINING_EDITABLE_FIELDS
     if unknown:
         raise TypeError(f"Not editable on a training record: {sorted(unknown)}")
-    record = lock_for_update(record, expected_revision=expected_revision, related=("user",))
+    given, record = record, lock_for_update(record, expected_revision=expected_revision,
+                                            related=("user",))
     before = (record.kind, record.title)
     old_default = training_default_expiry(kind=record.kind, completed_on=record.completed_on)
     for name, value in fields.items():
@@ -408,6 +410,7 @@ def training_record_update(*, record: TrainingRecord, by: User, reason: str,
     _training_deadlines_sync(user=record.user, kind=before[0], title=before[1])
     if (record.kind, record.title) != before:
         _training_deadlines_sync(user=record.user, kind=record.kind, title=record.title)
+    given.refresh_from_db()  # the caller's copy shows what was written
     return record
 
 
