@@ -5,6 +5,8 @@ VENV := .venv
 PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# Links in e-mails and calendar feeds point where runserver serves (settings' default agrees).
+PORTAL_BASE_URL ?= http://$(HOST):$(PORT)
 
 .PHONY: setup run test lint format ctcae-check clean
 
@@ -24,14 +26,16 @@ node_modules/.installed: package.json package-lock.json
 ctcae-check:
 	@test -s safety/data/ctcae_v5_facts.csv || { echo "safety/data/ctcae_v5_facts.csv is missing: the CTCAE v5 dictionary cannot be loaded"; exit 1; }
 
-## run: migrate, load demo data, start web + Celery worker + beat
+## run: migrate, load demo data, start web + Celery workers (every queue) + beat
+# Two workers, as the queues split (DESIGN §2): a long import never delays the minute sweep.
 run: setup
-	mkdir -p var/broker/queue var/broker/processed
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py seed_demo --scale small
 	@echo; echo "CRO Portal: http://$(HOST):$(PORT)/  (API docs: http://$(HOST):$(PORT)/api/docs/)"; echo
 	@trap 'kill 0' EXIT INT TERM; \
-	$(PY) -m celery -A croportal worker -l warning -c 2 & \
+	export PORTAL_BASE_URL='$(PORTAL_BASE_URL)'; \
+	$(PY) -m celery -A croportal worker -l warning -c 1 -Q celery,reminders -n main@%h & \
+	$(PY) -m celery -A croportal worker -l warning -c 1 -Q imports,exports -n bulk@%h & \
 	$(PY) -m celery -A croportal beat -l warning -S django & \
 	$(PY) manage.py runserver $(HOST):$(PORT)
 
@@ -43,6 +47,7 @@ test: setup
 lint: setup
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports --no-cache
 	env -u DATABASE_URL -u DATABASE_OWNER_URL $(PY) manage.py makemigrations --check --dry-run
 
 format: setup

@@ -72,8 +72,9 @@ def main() -> None:
     if not server_url:
         sys.exit("Set DATABASE_URL=postgres://USER@HOST:PORT/ANY (the server to bench on)")
     os.environ["DATABASE_URL"] = recreate_database(server_url)
-    queue = f"bench-sweep-{uuid.uuid4().hex[:12]}"
-    os.environ["CELERY_TASK_DEFAULT_QUEUE"] = queue  # deliveries go to the throwaway queue
+    prefix = f"bench-sweep-{uuid.uuid4().hex[:12]}-"
+    os.environ["CELERY_QUEUE_PREFIX"] = prefix  # deliveries go to throwaway queues
+    queue = f"{prefix}reminders"  # where CELERY_TASK_ROUTES sends them
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "croportal.settings")
     sys.path.insert(0, str(REPO))
 
@@ -111,7 +112,7 @@ def main() -> None:
     say(f"table with indexes {table_size}; partial index deadline_sweep {index_size}")
 
     with transaction.atomic():
-        plan = services.due_deadlines(now).explain(analyze=True, buffers=True)
+        plan = services.due_deadlines(now=now).explain(analyze=True, buffers=True)
         transaction.set_rollback(True)
     say("\nEXPLAIN (ANALYZE, BUFFERS) of the claim's select (one batch of "
         f"{settings.REMINDER_SWEEP_BATCH}):\n{plan}\n")

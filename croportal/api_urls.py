@@ -1,6 +1,7 @@
 from django.urls import include, path
 from rest_framework.routers import DefaultRouter
 
+from dashboards.api import TrialEnrollmentView
 from reminders.api import DeadlineViewSet, NotificationViewSet
 from safety.api import AdverseEventViewSet, CtcaeTermViewSet
 from sites.api import (
@@ -9,7 +10,6 @@ from sites.api import (
     SiteConsentVersionViewSet,
     SiteViewSet,
     SubjectViewSet,
-    TrialEnrollmentView,
 )
 from staffing.api import (
     AssignmentViewSet,

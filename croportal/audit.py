@@ -1,11 +1,23 @@
 """Audit trail plumbing (DESIGN §7, 21 CFR Part 11): reasons for change, append-only history."""
 
+from collections.abc import Callable
+
 from django.apps import apps
 from django.db import DEFAULT_DB_ALIAS, connection, models
 
 from croportal.dbroles import runtime_privileges_grant
 from croportal.exceptions import ApplicationError
 from croportal.validation import check_model_dates
+
+# What must follow every audited save, registered by the app that owns it (staffing: a change
+# to a signed record invalidates its signatures). The project package imports no app.
+_AFTER_SAVE: dict[str, Callable[..., object]] = {}
+
+
+def after_audited_save(hook: Callable[..., object]) -> Callable[..., object]:
+    """Call ``hook(instance=, by=, reason=)`` after every audited save, in its transaction."""
+    _AFTER_SAVE[f"{hook.__module__}.{hook.__qualname__}"] = hook
+    return hook
 
 
 def audited_save(
@@ -28,9 +40,8 @@ def audited_save(
         # simple-history would reuse a stale reason on the instance's next save.
         del instance._change_reason  # type: ignore[attr-defined]
         del instance._history_user  # type: ignore[attr-defined]
-    from staffing.services import signatures_invalidate_if_changed  # no cycle at import time
-
-    signatures_invalidate_if_changed(instance=instance, by=by, reason=reason)
+    for hook in _AFTER_SAVE.values():
+        hook(instance=instance, by=by, reason=reason)
 
 
 def history_models() -> list[type[models.Model]]:
@@ -44,13 +55,19 @@ def history_models() -> list[type[models.Model]]:
 
 
 # Rows written once and never changed, besides the history tables: triggers and grants.
-APPEND_ONLY_MODELS = ("staffing.Signature", "staffing.SignatureInvalidation")
+# Registered by the app that owns them (staffing: signatures and their invalidations).
+APPEND_ONLY_MODELS: dict[str, type[models.Model]] = {}
+
+
+def register_append_only(*append_only: type[models.Model]) -> None:
+    for model in append_only:
+        APPEND_ONLY_MODELS[model._meta.label] = model
 
 
 def append_only_tables() -> list[str]:
     """Every table whose rows may be inserted, never updated or deleted."""
     return [model._meta.db_table for model in history_models()] + [
-        apps.get_model(label)._meta.db_table for label in APPEND_ONLY_MODELS
+        model._meta.db_table for model in APPEND_ONLY_MODELS.values()
     ]
 
 
@@ -89,8 +106,8 @@ def install_append_only_triggers(**kwargs) -> None:
             f'CREATE OR REPLACE TRIGGER "{table}_reason_required" BEFORE INSERT '
             f'ON "{table}" FOR EACH ROW EXECUTE FUNCTION croportal_reason_required();'
         )
-    for label in APPEND_ONLY_MODELS:
-        signature_table = apps.get_model(label)._meta.db_table
+    for model in APPEND_ONLY_MODELS.values():
+        signature_table = model._meta.db_table
         statements.append(
             f'CREATE OR REPLACE TRIGGER "{signature_table}_append_only" BEFORE UPDATE OR DELETE '
             f'ON "{signature_table}" FOR EACH ROW EXECUTE FUNCTION croportal_append_only();'

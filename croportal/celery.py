@@ -1,6 +1,8 @@
 import os
 
-from celery import Celery
+from celery import Celery, signals
+
+from croportal.broker import broker_folders_make
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "croportal.settings")
 
@@ -8,37 +10,53 @@ app = Celery("croportal")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
-# Beat schedule lives in code; each entry expires so a backlog never runs stale sweeps.
-from django.conf import settings  # noqa: E402  (after the settings module is named)
+# The beat schedule is CELERY_BEAT_SCHEDULE in settings (app.conf.beat_schedule here); migrate
+# writes it to django-celery-beat's table (reminders/schedule.py).
 
-app.conf.beat_schedule = {
-    "reminders-sweep": {
-        "task": "reminders.tasks.reminders_sweep",
-        "schedule": float(settings.REMINDER_SWEEP_SECONDS),
-        "options": {"expires": float(settings.REMINDER_SWEEP_SECONDS)},
-    },
-    "digests-send": {
-        "task": "reminders.tasks.digests_send",
-        "schedule": 900.0,
-        "options": {"expires": 840},
-    },
-    "assignments-apply-dates": {
-        "task": "staffing.tasks.assignments_apply_dates",
-        "schedule": 3600.0,
-        "options": {"expires": 3000},
-    },
-    "consent-versions-apply": {
-        "task": "sites.tasks.consent_versions_apply",
-        "schedule": 3600.0,
-        "options": {"expires": 3000},
-    },
-    # Imports confirmed while the broker was down (or whose message was lost) are sent again.
-    "ctgov-imports-redispatch": {
-        "task": "trials.ctgov_imports_redispatch",
-        "schedule": 60.0,
-        "options": {"expires": 55},
-    },
-}
+
+@signals.worker_init.connect
+def _broker_folders_for_the_worker(sender, **kwargs) -> None:
+    """Before the worker consumes: the embedded default's broker folders (croportal/broker.py)."""
+    broker_folders_make(app)
+
+
+@signals.before_task_publish.connect
+def _broker_folders_for_a_publish(**kwargs) -> None:
+    broker_folders_make(app)
+
+
+@signals.worker_ready.connect
+def _worker_heartbeat_start(sender, **kwargs) -> None:
+    """The worker's heartbeat, naming the queues it consumes (reminders/heartbeats.py)."""
+    from reminders.heartbeats import WorkerPulse
+
+    queues = list(sender.app.amqp.queues.consume_from)
+    _pulses["worker"] = WorkerPulse(name=sender.hostname, queues=queues)
+    _pulses["worker"].start()
+
+
+@signals.worker_shutdown.connect
+def _worker_heartbeat_stop(sender, **kwargs) -> None:
+    if "worker" in _pulses:
+        _pulses.pop("worker").stop()
+
+
+@signals.beat_init.connect
+def _beat_heartbeat_start(sender, **kwargs) -> None:
+    """Beat's heartbeat: noted at start and each time it publishes (reminders/heartbeats.py)."""
+    from reminders.heartbeats import BeatPulse
+
+    _pulses["beat"] = BeatPulse()
+    _pulses["beat"].publishing()
+
+
+@signals.after_task_publish.connect
+def _beat_heartbeat_on_publish(**kwargs) -> None:
+    if "beat" in _pulses:  # only in beat's own process
+        _pulses["beat"].publishing()
+
+
+_pulses: dict = {}  # this process's heartbeats: "worker" in a worker, "beat" in beat
 
 
 def _survive_redis_loss_with_unacked_messages() -> None:

@@ -1,4 +1,4 @@
-"""Two database logins (issue 9): the portal runs as DATABASE_URL's role, which owns nothing;
+"""Two database logins: the portal runs as DATABASE_URL's role, which owns nothing;
 migrations and post_migrate run as DATABASE_OWNER_URL's role, which owns the schema. So the
 app's own login cannot TRUNCATE the audit trail, drop or disable its triggers, or replace the
 trigger function (21 CFR 11.10(e): audit trails the application cannot erase)."""

@@ -76,8 +76,19 @@ def env_redis(name: str) -> str | None:
 
 
 def env_email(name: str, default: str) -> dict:
+    """An e-mail URL: `smtp+tls://` (STARTTLS, port 587 unless given) or `smtp+ssl://` (TLS
+    from the first byte, port 465 unless given), `smtp://` (port 25), `consolemail://`..."""
     value = _raw(name) or default
     try:
-        return environ.Env.email_url_config(value)
+        config = environ.Env.email_url_config(value)
     except Exception as exc:
         raise ImproperlyConfigured(f"{name} is not a valid e-mail URL: {exc}") from None
+    # The scheme, or ?email_use_tls= / ?email_use_ssl= in the query, says which one.
+    for key in ("EMAIL_USE_TLS", "EMAIL_USE_SSL"):
+        config[key] = str(config.get(key, False)).strip().lower() in _TRUE
+    if config["EMAIL_USE_TLS"] and config["EMAIL_USE_SSL"]:
+        raise ImproperlyConfigured(f"{name} asks for both TLS and SSL: choose one")
+    if not config.get("EMAIL_PORT"):
+        config["EMAIL_PORT"] = (465 if config["EMAIL_USE_SSL"]
+                                else 587 if config["EMAIL_USE_TLS"] else 25)
+    return config

@@ -1,8 +1,10 @@
 """Settings for CRO Portal, read from environment variables only (README: Configuration)."""
 
+import warnings
 from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
+from kombu import Queue
 
 from croportal.env import (
     env_bool,
@@ -147,9 +149,9 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = VAR_DIR / "staticfiles"
-if DEBUG:  # WhiteNoise only warns about a missing folder; runserver serves from the finders
-    STATIC_ROOT.mkdir(parents=True, exist_ok=True)
+STATIC_ROOT = VAR_DIR / "staticfiles"  # made by collectstatic; settings make no folder
+if DEBUG:  # without collectstatic WhiteNoise only warns; the finders serve the static files
+    warnings.filterwarnings("ignore", message=f"No directory at: {STATIC_ROOT}")
 # Front-end packages come from npm (package.json), installed by `make setup`, never committed.
 STATICFILES_DIRS = [
     BASE_DIR / "static",
@@ -168,18 +170,21 @@ STORAGES = {
 }
 MEDIA_ROOT = VAR_DIR / "media"
 
-# E-mail: console in development, SMTP (smtp://user:pass@host:587) in production.
+# E-mail: console in development; SMTP in production: smtp+tls://user:pass@host:587
+# (STARTTLS) or smtp+ssl://user:pass@host:465 (implicit TLS), smtp://host:25 (plain).
 _email = env_email("EMAIL_URL", "consolemail://")
 EMAIL_BACKEND = _email["EMAIL_BACKEND"]
 EMAIL_HOST = _email.get("EMAIL_HOST") or "localhost"
-EMAIL_PORT = _email.get("EMAIL_PORT") or 25
+EMAIL_PORT = _email["EMAIL_PORT"]
 EMAIL_HOST_USER = _email.get("EMAIL_HOST_USER") or ""
 EMAIL_HOST_PASSWORD = _email.get("EMAIL_HOST_PASSWORD") or ""
-EMAIL_USE_TLS = _email.get("EMAIL_USE_TLS", False)
+EMAIL_USE_TLS = _email["EMAIL_USE_TLS"]
+EMAIL_USE_SSL = _email["EMAIL_USE_SSL"]
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "CRO Portal <portal@localhost>")
 
 # Reminders engine (DESIGN §5): sweep cadence, delivery retries, digests, links in e-mails.
-PORTAL_BASE_URL = env_str("PORTAL_BASE_URL", "http://localhost:8000")
+# The origin `make run` serves on (its HOST and PORT; it passes them in as this variable).
+PORTAL_BASE_URL = env_str("PORTAL_BASE_URL", "http://127.0.0.1:8000")
 REMINDER_SWEEP_SECONDS = env_int("REMINDER_SWEEP_SECONDS", 60, minimum=1)
 REMINDER_SWEEP_BATCH = env_int("REMINDER_SWEEP_BATCH", 500, minimum=1)
 REMINDER_MAX_ATTEMPTS = env_int("REMINDER_MAX_ATTEMPTS", 5, minimum=1)
@@ -197,7 +202,8 @@ CTGOV_IMPORT_BATCH_SIZE = env_int("CTGOV_IMPORT_BATCH_SIZE", 200, minimum=1)
 CTGOV_IMPORT_REDISPATCH_AFTER_SECONDS = env_int("CTGOV_IMPORT_REDISPATCH_AFTER_SECONDS", 120,
                                                 minimum=1)
 
-# Celery: Redis when REDIS_URL is set, otherwise Kombu's filesystem transport (no server).
+# Celery: Redis when REDIS_URL is set, otherwise Kombu's filesystem transport (no server),
+# whose folders under VAR_DIR/broker are made where they are used (croportal/broker.py).
 REDIS_URL = env_redis("REDIS_URL")
 if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
@@ -212,13 +218,28 @@ else:
         "control_folder": str(_broker_dir / "control"),
         "store_processed": False,
     }
-    for _folder in ("queue", "processed", "control"):
-        (_broker_dir / _folder).mkdir(parents=True, exist_ok=True)
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_SERIALIZER = "json"
-CELERY_TASK_DEFAULT_QUEUE = env_str("CELERY_TASK_DEFAULT_QUEUE", "celery")
+# Queues by kind of work (DESIGN §2), so a long import never delays the minute sweep; every
+# queue needs a worker (`make run`, docker-compose.yml). The prefix gives tests and benchmarks
+# throwaway queues on a shared Redis.
+CELERY_QUEUE_PREFIX = env_str("CELERY_QUEUE_PREFIX", "")
+WORKER_QUEUES = {kind: CELERY_QUEUE_PREFIX + kind
+                 for kind in ("celery", "reminders", "imports", "exports")}
+CELERY_TASK_DEFAULT_QUEUE = WORKER_QUEUES["celery"]
+# Each queue bound by its own name (else all share the default key, and get every message);
+# a worker started without -Q consumes them all.
+CELERY_TASK_QUEUES = [Queue(name, routing_key=name) for name in WORKER_QUEUES.values()]
+CELERY_TASK_ROUTES = {  # by task name; anything else goes to the default queue
+    "reminders.tasks.reminders_sweep": {"queue": WORKER_QUEUES["reminders"]},
+    "reminders.tasks.reminder_deliver": {"queue": WORKER_QUEUES["reminders"]},
+    "reminders.tasks.digests_send": {"queue": WORKER_QUEUES["reminders"]},
+    "trials.ctgov_import_run": {"queue": WORKER_QUEUES["imports"]},
+    "trials.ctgov_imports_redispatch": {"queue": WORKER_QUEUES["imports"]},
+    "*_export": {"queue": WORKER_QUEUES["exports"]},  # exports to come: `<app>.tasks.<x>_export`
+}
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
@@ -226,6 +247,24 @@ CELERY_TASK_TIME_LIMIT = 300
 CELERY_TASK_SOFT_TIME_LIMIT = 240
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# The one declaration of the periodic tasks: migrate writes it to django-celery-beat's table
+# (reminders/schedule.py), which beat reads. Each run expires (expire_seconds) before the next
+# is due, so a backlog never runs stale sweeps.
+CELERY_BEAT_SCHEDULE = {
+    "reminders-sweep": {
+        "task": "reminders.tasks.reminders_sweep", "schedule": float(REMINDER_SWEEP_SECONDS),
+        "options": {"expire_seconds": REMINDER_SWEEP_SECONDS},
+    },
+    "digests-send": {"task": "reminders.tasks.digests_send", "schedule": 900.0,
+                     "options": {"expire_seconds": 840}},
+    "assignments-apply-dates": {"task": "staffing.tasks.assignments_apply_dates",
+                                "schedule": 3600.0, "options": {"expire_seconds": 3000}},
+    "consent-versions-apply": {"task": "sites.tasks.consent_versions_apply",
+                               "schedule": 3600.0, "options": {"expire_seconds": 3000}},
+    # Imports confirmed while the broker was down (or whose message was lost) are sent again.
+    "ctgov-imports-redispatch": {"task": "trials.ctgov_imports_redispatch", "schedule": 60.0,
+                                 "options": {"expire_seconds": 55}},
+}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 
 REST_FRAMEWORK = {

@@ -3,15 +3,24 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
+from dashboards import urls as dashboard_urls
 from dashboards.views import healthz
+from sites import urls as site_urls
+from staffing import urls as staffing_urls
+from trials import urls as trial_urls
+
+# The composition root: each namespace gathers its app's routes and the composed pages
+# (dashboards) that belong under it, so no app imports the read side.
+trial_routes = [*trial_urls.urlpatterns, *dashboard_urls.trial_routes, *site_urls.trial_routes]
+staff_routes = [*staffing_urls.urlpatterns, *dashboard_urls.staff_routes]
 
 urlpatterns = [
     path("", include("dashboards.urls")),
-    path("trials/import/", include("trials.ctgov_urls")),
-    path("trials/", include("trials.urls")),
+    path("trials/import/", include("trials.ctgov.urls")),
+    path("trials/", include((trial_routes, "trials"))),
     path("sites/", include("sites.urls")),
     path("safety/", include("safety.urls")),
-    path("staff/", include("staffing.urls")),
+    path("staff/", include((staff_routes, "staffing"))),
     path("", include("reminders.urls")),
     path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True),
          name="login"),

@@ -7,10 +7,11 @@ from functools import partial
 from django.db.models import Count, Model, Q, QuerySet
 from django.utils import timezone
 
+from access.codenames import MANAGE_STAFF
 from croportal.audit import field_changes
+from dashboards.enrollment import PortfolioRow, portfolio
 from reminders.selectors import deadlines_for_list, deadlines_visible_to
 from safety.selectors import adverse_events_visible_to, review_queue_for
-from sites.enrollment import PortfolioRow, portfolio
 from sites.models import EssentialDocument, SiteConsentVersion
 from sites.selectors import (
     consent_records_visible_to,
@@ -20,7 +21,7 @@ from sites.selectors import (
     sites_with_counts,
     subjects_visible_to,
 )
-from staffing.models import Role, Signature
+from staffing.models import Role
 from staffing.selectors import assignments_visible_to, roles_of
 from trials.models import ConsentVersion, Milestone, ProtocolAmendment
 from trials.selectors import (
@@ -36,11 +37,11 @@ AUDITED_KINDS: dict[str, Callable[..., QuerySet]] = {
     "subject": subjects_visible_to,
     "adverse-event": adverse_events_visible_to,
     "assignment": assignments_visible_to,
-    "milestone": partial(trial_records_visible_to, Milestone),
-    "amendment": partial(trial_records_visible_to, ProtocolAmendment),
-    "consent-version": partial(trial_records_visible_to, ConsentVersion),
-    "essential-document": partial(site_records_visible_to, EssentialDocument),
-    "site-consent-version": partial(site_records_visible_to, SiteConsentVersion),
+    "milestone": partial(trial_records_visible_to, model=Milestone),
+    "amendment": partial(trial_records_visible_to, model=ProtocolAmendment),
+    "consent-version": partial(trial_records_visible_to, model=ConsentVersion),
+    "essential-document": partial(site_records_visible_to, model=EssentialDocument),
+    "site-consent-version": partial(site_records_visible_to, model=SiteConsentVersion),
     "consent-record": consent_records_visible_to,
 }
 
@@ -52,24 +53,25 @@ def home_for(*, user) -> dict:
     today, now = timezone.localdate(), timezone.now()
     if Role.CRM in roles:
         sections["crm_trials"] = list(
-            trials_with_counts(trials_with_permission(user=user, codename="manage_staff"))
+            trials_with_counts(queryset=trials_with_permission(user=user, codename=MANAGE_STAFF))
         )
         overdue = overdue_deadlines_by_trial(
             user=user, trial_ids=[t.pk for t in sections["crm_trials"]], now=now)
         sections["crm_portfolio"] = portfolio_rows(
-            portfolio(sections["crm_trials"], overdue_by_trial=overdue, today=today))
+            rows=portfolio(trials=sections["crm_trials"], overdue_by_trial=overdue, today=today))
     if Role.CRA in roles:
-        sections["cra_sites"] = list(sites_with_counts(sites_changeable_by(user=user))[:100])
+        changeable = sites_changeable_by(user=user)
+        sections["cra_sites"] = list(sites_with_counts(queryset=changeable)[:100])
     if Role.MEDICAL_MONITOR in roles:
         sections["review_queue"] = list(review_queue_for(user=user)[:50])
     if Role.SPONSOR_VIEWER in roles:
-        sections["sponsor_trials"] = list(trials_with_counts(trials_visible_to(user=user)))
+        sections["sponsor_trials"] = list(trials_with_counts(queryset=trials_visible_to(user=user)))
         # Sponsors see enrollment against target, never the CRO's working deadlines.
         sections["sponsor_portfolio"] = portfolio_rows(
-            portfolio(sections["sponsor_trials"], overdue_by_trial={}, today=today))
+            rows=portfolio(trials=sections["sponsor_trials"], overdue_by_trial={}, today=today))
     if not user.is_sponsor_user:
         sections["my_deadlines"] = list(deadlines_for_list(
-            deadlines_visible_to(user=user)
+            queryset=deadlines_visible_to(user=user)
             .filter(Q(owner=user) | Q(escalation_user=user), state="open"))[:8])
     return sections
 
@@ -82,7 +84,7 @@ def overdue_deadlines_by_trial(*, user, trial_ids: list[int], now: datetime) -> 
     return {row["trial_id"]: row["n"] for row in rows}
 
 
-def portfolio_rows(rows: list[PortfolioRow]) -> list[dict]:
+def portfolio_rows(*, rows: list[PortfolioRow]) -> list[dict]:
     """A portfolio row with what the table prints: progress, plan, forecast, next milestone."""
     return [_portfolio_row(row) for row in rows]
 
@@ -118,7 +120,7 @@ def audit_record_for(*, user, kind: str, pk: int) -> Model | None:
     return selector(user=user).filter(pk=pk).first()
 
 
-def audit_trail_of(record: Model) -> list[dict]:
+def audit_trail_of(*, record: Model) -> list[dict]:
     """Every history row of one record, oldest first, with field changes old → new."""
     history = record.history  # type: ignore[attr-defined]
     rows = list(history.select_related("history_user").order_by("history_date", "history_id"))
@@ -133,12 +135,3 @@ def audit_trail_of(record: Model) -> list[dict]:
         })
         previous = row
     return entries
-
-
-def signatures_of(record: Model) -> list[dict]:
-    from django.contrib.contenttypes.models import ContentType
-
-    signatures = Signature.objects.filter(
-        content_type=ContentType.objects.get_for_model(record), object_id=record.pk
-    ).select_related("signer")
-    return [{"signature": s, "valid": s.is_valid_for(record)} for s in signatures]

@@ -1,19 +1,26 @@
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.db import connection
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.utils import timezone
 from django.views.decorators.http import require_GET
 
+from access.checks import manages_any_trial, may_create_trials
+from croportal.broker import broker_status
+from croportal.celery import app as celery_app
 from croportal.csv_safe import csv_writer
-from dashboards.selectors import audit_record_for, audit_trail_of, home_for, signatures_of
-from trials.selectors import user_can_create_trials
+from dashboards.selectors import audit_record_for, audit_trail_of, home_for
+from dashboards.workload import cra_workload
+from reminders.heartbeats import liveness
+from staffing.selectors import signatures_of
 
 
 @login_required
 def home(request):
     return render(request, "dashboards/home.html", {
         **home_for(user=request.user),
-        "can_create_trial": user_can_create_trials(user=request.user),
+        "can_create_trial": may_create_trials(user=request.user),
     })
 
 
@@ -28,8 +35,8 @@ def _audited_record(request, kind: str, pk: int):
 def audit_trail(request, kind: str, pk: int):
     record = _audited_record(request, kind, pk)
     return render(request, "dashboards/audit_trail.html", {
-        "record": record, "kind": kind, "entries": audit_trail_of(record),
-        "signatures": signatures_of(record),
+        "record": record, "kind": kind, "entries": audit_trail_of(record=record),
+        "signatures": signatures_of(record=record),
     })
 
 
@@ -40,7 +47,7 @@ def audit_trail_csv(request, kind: str, pk: int):
     response["Content-Disposition"] = f'attachment; filename="audit-{kind}-{pk}.csv"'
     writer = csv_writer(response)
     writer.writerow(["at_utc", "who", "action", "reason", "field", "old", "new"])
-    for entry in audit_trail_of(record):
+    for entry in audit_trail_of(record=record):
         for field, old, new in entry["changes"] or [("", "", "")]:
             writer.writerow([entry["at"].isoformat(), entry["who"], entry["action"],
                              entry["reason"], field, old, new])
@@ -49,10 +56,26 @@ def audit_trail_csv(request, kind: str, pk: int):
 
 @require_GET
 def healthz(request):
-    """Liveness for load balancers and compose: 200 when the database answers."""
+    """Liveness for load balancers and compose: 200 when the database answers (a broker, worker
+    or beat that is down is reported, not a reason to take the web out of service)."""
+    report = {"status": "ok", "database": "ok", "broker": broker_status(celery_app, timeout=1)}
     try:
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
+        report.update(liveness())  # worker (per queue) and beat, from their heartbeats
     except Exception:
-        return JsonResponse({"status": "database unavailable"}, status=503)
-    return JsonResponse({"status": "ok"})
+        unknown = {"seen": None, "ok": None}
+        report.update(status="database unavailable", database="unavailable",
+                      worker=unknown, beat=unknown)
+        return JsonResponse(report, status=503)
+    return JsonResponse(report)
+
+
+@login_required
+@require_GET
+def workload(request):
+    """CRA workload across the trials: for those who manage staff on at least one."""
+    if not manages_any_trial(user=request.user):
+        raise PermissionDenied
+    rows = cra_workload(user=request.user, today=timezone.localdate())
+    return render(request, "dashboards/workload.html", {"rows": rows})

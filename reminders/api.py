@@ -8,31 +8,30 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 
+from access.checks import may_manage_staff
 from croportal.api import CanChangeObject, IdFilter
 from reminders import services
 from reminders.models import Deadline, Notification
 from reminders.policies import Kind
 from reminders.selectors import (
+    active_people,
     deadlines_for_list,
     deadlines_visible_to,
     notifications_of,
+    sites_of_trials_seen_by,
+    trials_seen_by,
 )
-from sites.models import Site
-from staffing.models import User
-from trials.models import Trial
-from trials.selectors import trial_has_permission, trials_visible_to
 
 
 class DeadlineSerializer(serializers.ModelSerializer):
     overdue = serializers.SerializerMethodField()
     kind = serializers.CharField(max_length=30)
-    trial = serializers.PrimaryKeyRelatedField(queryset=Trial.objects.none())
-    site = serializers.PrimaryKeyRelatedField(queryset=Site.objects.none(), required=False,
+    trial = serializers.PrimaryKeyRelatedField(queryset=Deadline.objects.none())
+    site = serializers.PrimaryKeyRelatedField(queryset=Deadline.objects.none(), required=False,
                                               allow_null=True, write_only=True)
-    owner = serializers.PrimaryKeyRelatedField(queryset=User.objects.filter(is_active=True),
-                                               required=False)
+    owner = serializers.PrimaryKeyRelatedField(queryset=active_people(), required=False)
     escalation_user = serializers.PrimaryKeyRelatedField(
-        queryset=User.objects.filter(is_active=True), required=False, allow_null=True)
+        queryset=active_people(), required=False, allow_null=True)
 
     class Meta:
         model = Deadline
@@ -44,9 +43,8 @@ class DeadlineSerializer(serializers.ModelSerializer):
         super().__init__(*args, **kwargs)
         request = self.context.get("request")
         if request is not None:
-            visible = trials_visible_to(user=request.user)
-            self.fields["trial"].queryset = visible
-            self.fields["site"].queryset = Site.objects.filter(trial__in=visible)
+            self.fields["trial"].queryset = trials_seen_by(user=request.user)
+            self.fields["site"].queryset = sites_of_trials_seen_by(user=request.user)
 
     def get_overdue(self, deadline: Deadline) -> bool:
         annotated = getattr(deadline, "overdue", None)
@@ -62,7 +60,7 @@ class DeadlineSerializer(serializers.ModelSerializer):
 
 
 class ReassignSerializer(serializers.Serializer):
-    owner = serializers.PrimaryKeyRelatedField(queryset=User.objects.filter(is_active=True))
+    owner = serializers.PrimaryKeyRelatedField(queryset=active_people())
 
 
 class DeadlineFilter(django_filters.FilterSet):
@@ -100,12 +98,12 @@ class DeadlineViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.C
     filterset_class = DeadlineFilter
 
     def get_queryset(self):
-        return deadlines_for_list(deadlines_visible_to(user=self.request.user))
+        return deadlines_for_list(queryset=deadlines_visible_to(user=self.request.user))
 
     def can_change(self, user, deadline: Deadline) -> bool:
         return deadline.owner_id == user.pk or (
             deadline.trial is not None
-            and trial_has_permission(user=user, trial=deadline.trial, codename="manage_staff")
+            and may_manage_staff(user=user, trial=deadline.trial_id)
         )
 
     def create(self, request, *args, **kwargs):

@@ -1,15 +1,14 @@
-from zoneinfo import ZoneInfo
 
 from django import forms
 from django.utils import timezone
 
+from croportal.timezones import on_their_clock
+from reminders.models import Deadline
 from reminders.policies import MANUAL_KINDS, Kind
-from staffing.models import User
-from trials.models import Trial
 
 
 class DeadlineFilterForm(forms.Form):
-    trial = forms.ModelChoiceField(queryset=Trial.objects.none(), required=False,
+    trial = forms.ModelChoiceField(queryset=Deadline.objects.none(), required=False,
                                    empty_label="All trials")
     kind = forms.ChoiceField(choices=[("", "All kinds"), *Kind.choices], required=False)
     state = forms.ChoiceField(
@@ -26,8 +25,8 @@ class DeadlineForm(forms.Form):
 
     kind = forms.ChoiceField(choices=[(k.value, k.label) for k in Kind if k in MANUAL_KINDS])
     title = forms.CharField(max_length=300)
-    trial = forms.ModelChoiceField(queryset=Trial.objects.none())
-    owner = forms.ModelChoiceField(queryset=User.objects.none(), required=False,
+    trial = forms.ModelChoiceField(queryset=Deadline.objects.none())
+    owner = forms.ModelChoiceField(queryset=Deadline.objects.none(), required=False,
                                    help_text="Leave empty for yourself.")
     due = forms.DateTimeField(widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
                               input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"])
@@ -40,12 +39,8 @@ class DeadlineForm(forms.Form):
 
     def clean_due(self):
         due = self.cleaned_data["due"]
-        try:
-            zone = ZoneInfo(self.user.timezone or "UTC")
-        except (ValueError, KeyError):
-            zone = ZoneInfo("UTC")
         naive = timezone.make_naive(due) if timezone.is_aware(due) else due
-        return naive.replace(tzinfo=zone)
+        return on_their_clock(naive, self.user)
 
 
 class PreferenceForm(forms.Form):

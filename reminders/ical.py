@@ -23,7 +23,7 @@ def calendar_of(deadlines, *, now: datetime, name: str) -> bytes:
         overdue = "OVERDUE: " if deadline.due_at <= now else ""
         event.add("summary", f"{overdue}{deadline.title}{trial}")
         event.add("description", f"{deadline.get_kind_display()} deadline in CRO Portal.")
-        event.add("url", absolute_url(deadline.url))
+        event.add("url", absolute_url(path=deadline.url))
         event.add("categories", [deadline.get_kind_display()])
         event.add("last-modified", deadline.updated_at)
         calendar.add_component(event)

@@ -229,3 +229,24 @@ class CalendarFeed(models.Model):
 
     def __str__(self) -> str:
         return f"Calendar feed of {self.user}"
+
+
+class Heartbeat(models.Model):
+    """The last sign of life of a Celery worker (written every half minute while it runs, with
+    the queues it consumes) or of beat (each time it sends due tasks): /healthz/ and the pages
+    of jobs waiting for a worker read these rows (reminders/heartbeats.py)."""
+
+    class Kind(models.TextChoices):
+        WORKER = "worker", "Worker"
+        BEAT = "beat", "Beat"
+
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    name = models.CharField(max_length=255, unique=True)  # "celery@host", "beat@host"
+    queues = models.CharField(max_length=1000, blank=True)  # comma-separated, for a worker
+    seen_at = models.DateTimeField()
+
+    class Meta:
+        indexes = [models.Index(fields=["kind", "seen_at"], name="heartbeat_latest")]
+
+    def __str__(self) -> str:
+        return f"{self.name} seen at {self.seen_at:%Y-%m-%d %H:%M:%S}"

@@ -2,33 +2,77 @@
 
 from datetime import datetime, timedelta
 
+from django.contrib.auth import get_user_model
 from django.db.models import BooleanField, Case, Exists, OuterRef, Q, QuerySet, Value, When
 from django.utils import timezone
 
+from access.checks import (
+    granted,
+    holders_of,
+    may_manage_staff,
+    may_view_trial,
+    on_trials,
+    people_on_trials_where,
+    rows_with,
+)
+from access.codenames import MANAGE_STAFF, VIEW_TRIAL
 from reminders.models import Deadline, Notification
-from trials.models import TrialUserObjectPermission
-from trials.selectors import trial_has_permission, trial_ids_with
 
 
-def _visible_trial_ids(user):
-    return trial_ids_with(user=user, codename="view_trial")
+def _trials() -> QuerySet:
+    """Trials, reached through the deadline's string foreign key (reminders imports no app)."""
+    trial = Deadline._meta.get_field("trial").related_model
+    return trial._default_manager.all()  # type: ignore[union-attr]
+
+
+def active_people() -> QuerySet:
+    return get_user_model().objects.filter(is_active=True)
+
+
+def trials_seen_by(*, user) -> QuerySet:
+    """The trials a person may pick in a deadline filter or a new deadline."""
+    return rows_with(queryset=_trials(), user=user, codename=VIEW_TRIAL, via="pk")
+
+
+def sites_of_trials_seen_by(*, user) -> QuerySet:
+    """Sites a hand-made deadline may point at (reached through the trial's relation)."""
+    sites = _trials().model._meta.get_field("sites").related_model._default_manager.all()
+    return sites.filter(trial__in=trials_seen_by(user=user))
+
+
+def people_for_deadlines_of(*, user) -> QuerySet:
+    """Whom the caller may give a deadline: the CRO people now on the trials they manage."""
+    people = get_user_model().objects.filter(is_active=True).exclude(organisation__kind="SPONSOR")
+    if not user.is_superuser:
+        people = people.filter(pk__in=people_on_trials_where(user=user, codename=MANAGE_STAFF))
+    return people.order_by("username")
+
+
+def may_hear_about(*, user, deadline: Deadline) -> bool:
+    """Whether a reminder of this deadline may reach the person (they still see its trial)."""
+    if deadline.trial_id is None or user.is_superuser:
+        return user.is_active
+    return user.is_active and may_view_trial(user=user, trial=deadline.trial_id)
+
+
+def _reachable(user) -> Q:
+    """Deadlines on no trial, or on a trial the user still sees."""
+    return Q(trial__isnull=True) | on_trials(user=user, codename=VIEW_TRIAL, via="trial_id")
 
 
 def deadlines_visible_to(*, user) -> QuerySet[Deadline]:
     """A person's own deadlines and escalations (on trials they still see, or on none), and
     every deadline of the trials whose staff they manage (the CRM). Sponsors see none of the
     CRO's working deadlines; administrators see all."""
-    if not user.is_authenticated:
-        return Deadline.objects.none()
-    if user.is_superuser:
-        return Deadline.objects.all()
-    mine = Q(owner=user) | Q(escalation_user=user)
-    reachable = Q(trial__isnull=True) | Q(trial_id__in=_visible_trial_ids(user))
-    managed = Q(trial_id__in=trial_ids_with(user=user, codename="manage_staff"))
-    return Deadline.objects.filter((mine & reachable) | managed)
+    def where() -> Q:
+        mine = Q(owner=user) | Q(escalation_user=user)
+        managed = on_trials(user=user, codename=MANAGE_STAFF, via="trial_id")
+        return (mine & _reachable(user)) | managed
+
+    return granted(queryset=Deadline.objects.all(), user=user, where=where)
 
 
-def deadlines_for_list(queryset: QuerySet[Deadline], *, now: datetime | None = None):
+def deadlines_for_list(*, queryset: QuerySet[Deadline], now: datetime | None = None):
     """Overdue first, then by due time; with what a list row shows, in one query."""
     now = now or timezone.now()
     return (
@@ -44,9 +88,8 @@ def deadlines_for_list(queryset: QuerySet[Deadline], *, now: datetime | None = N
 def deadlines_of_trial(*, trial) -> QuerySet[Deadline]:
     """A trial's deadlines, each marked with whether its owner still works on the trial (a
     leaver's deadlines need a new owner: their reminders are no longer sent)."""
-    on_trial = TrialUserObjectPermission.objects.filter(
-        user_id=OuterRef("owner_id"), content_object_id=OuterRef("trial_id"),
-        permission__codename="view_trial")
+    on_trial = holders_of(codename=VIEW_TRIAL, trial=OuterRef("trial_id")).filter(
+        pk=OuterRef("owner_id"))
     return Deadline.objects.filter(trial=trial).annotate(
         owner_on_trial=Exists(on_trial) | Q(owner__is_superuser=True))
 
@@ -54,10 +97,7 @@ def deadlines_of_trial(*, trial) -> QuerySet[Deadline]:
 def calendar_deadlines_of(*, user) -> QuerySet[Deadline]:
     """What a person's calendar feed shows: their open deadlines on trials they can see now
     (and personal ones, such as training expiry), nothing of trials they have lost."""
-    if user.is_superuser:
-        reachable = Q()
-    else:
-        reachable = Q(trial__isnull=True) | Q(trial_id__in=_visible_trial_ids(user))
+    reachable = Q() if user.is_superuser else _reachable(user)
     return (
         Deadline.objects.filter(owner=user, state=Deadline.State.OPEN)
         .filter(reachable).select_related("trial").order_by("due_at", "id")
@@ -82,7 +122,7 @@ def digest_contents(*, user, now: datetime) -> dict:
     horizon = now + timedelta(days=7)
     deadlines = list(
         deadlines_for_list(
-            calendar_deadlines_of(user=user).filter(due_at__lte=horizon), now=now
+            queryset=calendar_deadlines_of(user=user).filter(due_at__lte=horizon), now=now
         )[:100]
     )
     notifications = list(
@@ -96,23 +136,19 @@ def digest_contents(*, user, now: datetime) -> dict:
 def deadline_creation_refusal(*, by, trial, owner, escalation_user=None) -> tuple[str, str] | None:
     """Why `by` may not set this hand-made deadline, as (field, message); None when they may.
     Anyone of the CRO on the trial sets their own; its CRM sets them for the trial's people."""
-    if by.is_sponsor_user or not trial_has_permission(user=by, trial=trial,
-                                                      codename="view_trial"):
+    if by.is_sponsor_user or not may_view_trial(user=by, trial=trial):
         return ("trial", "You cannot set deadlines on this trial.")
-    if owner.pk != by.pk and not trial_has_permission(user=by, trial=trial,
-                                                      codename="manage_staff"):
+    if owner.pk != by.pk and not may_manage_staff(user=by, trial=trial):
         return ("owner", "Only the trial's CRM sets deadlines for other people.")
     for field, person in (("owner", owner), ("escalation_user", escalation_user)):
         if person is None:
             continue
-        if person.is_sponsor_user or not trial_has_permission(user=person, trial=trial,
-                                                              codename="view_trial"):
+        if person.is_sponsor_user or not may_view_trial(user=person, trial=trial):
             return (field, f"{person.full_name} does not work on this trial.")
     return None
 
 
 def trial_people_ids(*, trial) -> QuerySet:
     """Ids of the CRO people who work on the trial now (who may own its deadlines)."""
-    return TrialUserObjectPermission.objects.filter(
-        content_object=trial, permission__codename="view_trial",
-        user__organisation__kind="CRO").values("user_id")
+    return holders_of(codename=VIEW_TRIAL, trial=trial).filter(
+        organisation__kind="CRO").values("pk")

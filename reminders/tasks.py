@@ -45,7 +45,7 @@ def dispatch(reminder_ids: list[int]) -> None:
         for reminder_id in reminder_ids:
             reminder_deliver.apply_async((reminder_id,), producer=producer)
     if reminder_ids:
-        services.reminders_mark_dispatched(reminder_ids)
+        services.reminders_mark_dispatched(reminder_ids=reminder_ids)
 
 
 @shared_task(bind=True, acks_late=True, max_retries=None)
@@ -54,18 +54,19 @@ def reminder_deliver(self, reminder_id: int) -> str:
     (REMINDER_RETRY_BACKOFF_SECONDS x 2^n) and, after REMINDER_MAX_ATTEMPTS, the reminder is
     marked failed and its deadline flagged; the worker is never held while waiting."""
     try:
-        return services.reminder_deliver(reminder_id)
+        return services.reminder_deliver(reminder_id=reminder_id)
     except OperationalError:
         raise self.retry(countdown=_backoff(self.request.retries)) from None
     except Exception as error:
         attempt = self.request.retries + 1
         detail = f"attempt {attempt}: {type(error).__name__}: {error}"
         if attempt >= settings.REMINDER_MAX_ATTEMPTS:
-            services.reminder_fail(reminder_id, detail)
+            services.reminder_fail(reminder_id=reminder_id, error=detail)
             return "failed"
         countdown = _backoff(self.request.retries)
         services.reminder_record_error(
-            reminder_id, detail, retry_at=timezone.now() + timedelta(seconds=countdown))
+            reminder_id=reminder_id, error=detail,
+            retry_at=timezone.now() + timedelta(seconds=countdown))
         logger.warning("reminder %s delivery failed (%s); retrying in %s s", reminder_id,
                        detail, countdown)
         raise self.retry(countdown=countdown) from None

@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
+from access.checks import may_manage_staff
 from croportal.exceptions import ApplicationError
 from croportal.forms import form_error_from
 from reminders import services
@@ -19,17 +20,17 @@ from reminders.ical import calendar_of
 from reminders.models import CalendarFeed
 from reminders.policies import MANUAL_KINDS
 from reminders.selectors import (
+    active_people,
     calendar_deadlines_of,
     deadlines_for_list,
     deadlines_of_trial,
     deadlines_visible_to,
     notifications_of,
+    people_for_deadlines_of,
     trial_people_ids,
+    trials_seen_by,
     unread_count,
 )
-from staffing.models import User
-from staffing.selectors import people_on_managed_trials
-from trials.selectors import trial_permissions_of, trials_visible_to
 
 PAGE_SIZE = 50
 
@@ -46,7 +47,8 @@ def _filtered(request, queryset, *, trials):
         state = data["state"]
     if state:
         queryset = queryset.filter(state=state)
-    page = Paginator(deadlines_for_list(queryset), PAGE_SIZE).get_page(request.GET.get("page"))
+    listed = deadlines_for_list(queryset=queryset)
+    page = Paginator(listed, PAGE_SIZE).get_page(request.GET.get("page"))
     return form, page
 
 
@@ -55,7 +57,7 @@ def my_deadlines(request):
     """The caller's own deadlines and escalations: overdue first, filters by trial and kind."""
     user = request.user
     mine = deadlines_visible_to(user=user).filter(Q(owner=user) | Q(escalation_user=user))
-    form, page = _filtered(request, mine, trials=trials_visible_to(user=user))
+    form, page = _filtered(request, mine, trials=trials_seen_by(user=user))
     return render(request, "reminders/my_deadlines.html", {
         "form": form, "page": page, "now": timezone.now(),
         "can_create": not user.is_sponsor_user, "manual_kinds": MANUAL_KINDS,
@@ -65,25 +67,17 @@ def my_deadlines(request):
 @login_required
 def trial_deadlines(request, pk: int):
     """Every deadline of one trial, for its CRM (and administrators)."""
-    trial = get_object_or_404(trials_visible_to(user=request.user), pk=pk)
-    if "manage_staff" not in trial_permissions_of(user=request.user, trial=trial):
+    trial = get_object_or_404(trials_seen_by(user=request.user), pk=pk)
+    if not may_manage_staff(user=request.user, trial=trial):
         raise PermissionDenied
     form, page = _filtered(request, deadlines_of_trial(trial=trial),
-                           trials=trials_visible_to(user=request.user).filter(pk=trial.pk))
-    team = User.objects.filter(
-        is_active=True, pk__in=trial_people_ids(trial=trial)).order_by("first_name", "username")
+                           trials=trials_seen_by(user=request.user).filter(pk=trial.pk))
+    team = active_people().filter(
+        pk__in=trial_people_ids(trial=trial)).order_by("first_name", "username")
     return render(request, "reminders/trial_deadlines.html", {
         "trial": trial, "form": form, "page": page, "now": timezone.now(),
         "manual_kinds": MANUAL_KINDS, "team": list(team),
     })
-
-
-def _people_for(user):
-    """Whom the caller may give a deadline: the people now on the trials they manage."""
-    people = User.objects.filter(is_active=True).exclude(organisation__kind="SPONSOR")
-    if not user.is_superuser:
-        people = people.filter(pk__in=people_on_managed_trials(user=user))
-    return people.order_by("username")
 
 
 @login_required
@@ -91,8 +85,8 @@ def deadline_new(request):
     user = request.user
     if user.is_sponsor_user:
         raise PermissionDenied
-    form = DeadlineForm(request.POST or None, user=user, trials=trials_visible_to(user=user),
-                        people=_people_for(user))
+    form = DeadlineForm(request.POST or None, user=user, trials=trials_seen_by(user=user),
+                        people=people_for_deadlines_of(user=user))
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -111,8 +105,8 @@ def deadline_new(request):
 @require_POST
 def deadline_done(request, pk: int):
     deadline = get_object_or_404(deadlines_visible_to(user=request.user), pk=pk)
-    manages = deadline.trial_id is not None and "manage_staff" in trial_permissions_of(
-        user=request.user, trial=deadline.trial)
+    manages = deadline.trial_id is not None and may_manage_staff(
+        user=request.user, trial=deadline.trial_id)
     if deadline.owner_id != request.user.pk and not manages:
         raise PermissionDenied
     try:
@@ -129,11 +123,11 @@ def deadline_done(request, pk: int):
 def deadline_reassign(request, pk: int):
     """The trial's CRM gives a deadline to someone else on the trial (trial deadlines page)."""
     deadline = get_object_or_404(deadlines_visible_to(user=request.user), pk=pk)
-    if deadline.trial is None or "manage_staff" not in trial_permissions_of(
-            user=request.user, trial=deadline.trial):
+    if deadline.trial_id is None or not may_manage_staff(
+            user=request.user, trial=deadline.trial_id):
         raise PermissionDenied
     chosen = request.POST.get("owner", "")
-    owner = (User.objects.filter(pk=int(chosen), is_active=True).first()
+    owner = (active_people().filter(pk=int(chosen)).first()
              if chosen.isdigit() and len(chosen) < 19 else None)
     if owner is None:
         messages.error(request, "Choose a person.")
@@ -191,7 +185,7 @@ def notifications_read_all(request):
 
 @login_required
 def preferences(request):
-    current = services.preference_of(request.user)
+    current = services.preference_of(user=request.user)
     initial = {"email_enabled": current.email_enabled, "digest_only": current.digest_only,
                "daily_digest": current.daily_digest, "muted_kinds": current.muted_kinds}
     form = PreferenceForm(request.POST or None, initial=initial)

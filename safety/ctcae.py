@@ -88,13 +88,3 @@ def read_facts_file(path: Path) -> list[dict]:
         return [dict(record) for record in reader]
 
 
-def write_facts_file(rows: list[dict], path: Path) -> None:
-    with path.open("w", encoding="utf-8", newline="") as handle:
-        handle.write(
-            "# CTCAE v5.0 facts: term, MedDRA LLT code, SOC, grades that exist. Derived from\n"
-            "# NCI CTCAE v5.0 (27 Nov 2017), US Government work, public domain. No definitions.\n"
-        )
-        writer = csv.DictWriter(handle, fieldnames=FACTS_COLUMNS, lineterminator="\n")
-        writer.writeheader()
-        for row in sorted(rows, key=lambda r: r["meddra_code"]):
-            writer.writerow({column: row[column] for column in FACTS_COLUMNS})

@@ -1,23 +1,20 @@
 from django.db.models import Q, QuerySet
 
+from access.checks import granted, on_trials, sites_seen
+from access.codenames import REVIEW_SAFETY
 from safety.models import AdverseEvent, CtcaeTerm
-from sites.selectors import sites_visible_to
-from trials.selectors import trial_ids_with
 
 
 def adverse_events_visible_to(*, user) -> QuerySet[AdverseEvent]:
-    return AdverseEvent.objects.filter(subject__site__in=sites_visible_to(user=user))
+    """Events of the subjects of the sites the user sees."""
+    return granted(queryset=AdverseEvent.objects.all(), user=user,
+                   where=lambda: sites_seen(user=user, via="subject__site"))
 
 
 def adverse_events_reviewable_by(*, user) -> QuerySet[AdverseEvent]:
     """Events the user may medically review: the medical monitor of the event's trial."""
-    if not user.is_authenticated:
-        return AdverseEvent.objects.none()
-    if user.is_superuser:
-        return AdverseEvent.objects.all()
-    return AdverseEvent.objects.filter(
-        subject__trial__in=trial_ids_with(user=user, codename="review_safety")
-    )
+    return granted(queryset=AdverseEvent.objects.all(), user=user, where=lambda: on_trials(
+        user=user, codename=REVIEW_SAFETY, via="subject__trial"))
 
 
 def review_queue_for(*, user) -> QuerySet[AdverseEvent]:

@@ -6,7 +6,6 @@ from django.views.decorators.http import require_POST
 
 from croportal.exceptions import ApplicationError
 from croportal.forms import form_error_from
-from dashboards.selectors import signatures_of
 from safety import services
 from safety.forms import ReviewForm
 from safety.selectors import (
@@ -14,12 +13,13 @@ from safety.selectors import (
     adverse_events_visible_to,
     ctcae_terms_search,
 )
+from staffing.selectors import signatures_of
 
 
 def _event_page(request, event, form, status=200):
     can_review = adverse_events_reviewable_by(user=request.user).filter(pk=event.pk).exists()
     return render(request, "safety/ae_detail.html", {
-        "event": event, "signatures": signatures_of(event), "can_review": can_review,
+        "event": event, "signatures": signatures_of(record=event), "can_review": can_review,
         "form": form,
     }, status=status)
 

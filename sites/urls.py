@@ -3,6 +3,11 @@ from django.urls import path
 from sites import views
 
 app_name = "sites"
+# Under ``trials:`` (croportal.urls): a site is added from its trial's page.
+trial_routes = [
+    path("<int:pk>/sites/new/", views.site_create, name="site_create"),
+]
+
 urlpatterns = [
     path("<int:pk>/", views.site_detail, name="detail"),
     path("<int:pk>/edit/", views.site_edit, name="edit"),

@@ -9,6 +9,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from access.checks import may_change_trial
 from croportal.forms import form_status
 from sites import services
 from sites.forms import (
@@ -32,7 +33,7 @@ from sites.models import (
 )
 from sites.selectors import site_can_change, sites_visible_to, sites_with_counts
 from trials.models import ConsentVersion
-from trials.selectors import trial_has_permission, trial_permissions_of, trials_visible_to
+from trials.selectors import trials_visible_to
 from trials.views import run_form
 
 DOCUMENT_IDS, SITE_ICF_IDS, SCREEN_IDS = "id_document_%s", "id_site_icf_%s", "id_screen_%s"
@@ -44,7 +45,7 @@ def _subject_ids(subject: Subject, form: str) -> str:
 
 def _may_transition(user, site: Site) -> bool:
     """Moving a site along its lifecycle (activation above all) is the CRM's decision."""
-    return trial_has_permission(user=user, trial=site.trial, codename="change_trial")
+    return may_change_trial(user=user, trial=site.trial)
 
 
 def _documents(site: Site, today: date) -> list[EssentialDocument]:
@@ -81,7 +82,7 @@ def _subjects(site: Site, versions: list, today: date, can_change: bool, bound: 
 
 
 def _subject_forms(subject: Subject, unsigned: list, today: date, bound: dict) -> None:
-    allowed = services.subject_transitions_from(subject)
+    allowed = services.subject_transitions_from(subject=subject)
     subject.transition_form = bound.get(("transition", subject.pk)) or (
         SubjectTransitionForm(allowed=allowed, initial={"on": today},
                               auto_id=_subject_ids(subject, "status")) if allowed else None)
@@ -107,7 +108,7 @@ def _site_forms(site: Site, approvals: list, versions: list, bound: dict) -> dic
 def _transition_forms(site: Site, checklist, bound: dict) -> dict:
     """The lifecycle form without "active" (which has its own button, shown only once the
     checklist is complete)."""
-    allowed = services.site_transitions_from(site)
+    allowed = services.site_transitions_from(site=site)
     others = [s for s in allowed if s != SiteStatus.ACTIVE]
     return {
         "transition_form": bound.get("transition_form")
@@ -125,7 +126,7 @@ def _site_page(request, site: Site, bound: dict | None = None) -> HttpResponse:
     can_change = site_can_change(user=request.user, site=site)
     can_transition = _may_transition(request.user, site)
     documents = _documents(site, today)
-    checklist = services.site_checklist(site, documents, today)
+    checklist = services.site_checklist(site=site, documents=documents, today=today)
     approvals = list(site.consent_versions.select_related("consent_version"))
     versions = _versions(approvals, today)
     context = {
@@ -143,7 +144,7 @@ def _site_page(request, site: Site, bound: dict | None = None) -> HttpResponse:
 
 
 def _visible_site(request, pk: int) -> Site:
-    return get_object_or_404(sites_with_counts(sites_visible_to(user=request.user)), pk=pk)
+    return get_object_or_404(sites_with_counts(queryset=sites_visible_to(user=request.user)), pk=pk)
 
 
 def _changeable_site(request, pk: int) -> Site:
@@ -182,7 +183,7 @@ def site_edit(request, pk: int):
 def site_create(request, pk: int):
     """Add a site to a trial (the trial's CRM): trials/<pk>/sites/new/."""
     trial = get_object_or_404(trials_visible_to(user=request.user), pk=pk)
-    if "change_trial" not in trial_permissions_of(user=request.user, trial=trial):
+    if not may_change_trial(user=request.user, trial=trial):
         raise PermissionDenied
     form = SiteCreateForm(request.POST or None)
     done = run_form(
@@ -198,7 +199,7 @@ def site_transition(request, pk: int):
     site = _visible_site(request, pk)
     if not _may_transition(request.user, site):
         raise PermissionDenied
-    form = SiteTransitionForm(request.POST, allowed=services.site_transitions_from(site))
+    form = SiteTransitionForm(request.POST, allowed=services.site_transitions_from(site=site))
     done = run_form(
         request, form,
         lambda data: services.site_transition(site=site, to=data["status"], by=request.user,
@@ -295,7 +296,8 @@ def _changeable_subject(request, pk: int) -> Subject:
 @require_POST
 def subject_transition(request, pk: int):
     subject = _changeable_subject(request, pk)
-    form = SubjectTransitionForm(request.POST, allowed=services.subject_transitions_from(subject),
+    allowed = services.subject_transitions_from(subject=subject)
+    form = SubjectTransitionForm(request.POST, allowed=allowed,
                                  auto_id=_subject_ids(subject, "status"))
     done = run_form(
         request, form,

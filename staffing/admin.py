@@ -152,7 +152,7 @@ class SignatureAdmin(ReadOnlyAdmin):
     list_display = ("printed_name", "meaning", "signed_at", "content_type", "object_id")
 
 
-EDITABLE = ("kind", "title", "completed_on", "expires_on")
+EDITABLE = tuple(sorted(services.TRAINING_EDITABLE_FIELDS))
 
 
 class TrainingRecordAdminForm(AuditedAdminForm):
@@ -166,7 +166,7 @@ class TrainingRecordAdminForm(AuditedAdminForm):
             candidate.expires_on = services.training_default_expiry(
                 kind=candidate.kind, completed_on=candidate.completed_on)
         try:
-            services.training_record_check(candidate)
+            services.training_record_check(record=candidate)
         except ApplicationError as error:
             self.add_error(error.field if error.field in self.fields else None, error.message)
         return cleaned

@@ -10,20 +10,21 @@ from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
+from access.checks import manages_any_trial, may_manage_staff
 from croportal.api import CanChangeObject, ChangeReasonMixin, IdFilter
 from croportal.parsers import SafeJSONParser
-from sites.models import Site
 from staffing import services
 from staffing.models import ApiToken, Assignment, TrainingRecord, User
 from staffing.selectors import (
     active_assignments_of,
     assignments_visible_to,
+    sites_of,
     training_can_change,
     training_people_for,
     training_records_visible_to,
+    trials_managed_by,
 )
 from staffing.tokens import api_token_issue, api_token_revoke
-from trials.selectors import trial_has_permission, trials_with_permission
 
 
 class TokenRequestSerializer(serializers.Serializer):
@@ -93,7 +94,7 @@ class MeView(APIView):
 class AssignmentSerializer(serializers.ModelSerializer):
     trial = serializers.PrimaryKeyRelatedField(queryset=Assignment.objects.none())
     site = serializers.PrimaryKeyRelatedField(
-        queryset=Site.objects.all(), required=False, allow_null=True
+        queryset=Assignment.objects.none(), required=False, allow_null=True
     )
     user = serializers.PrimaryKeyRelatedField(queryset=User.objects.filter(is_active=True))
 
@@ -105,13 +106,9 @@ class AssignmentSerializer(serializers.ModelSerializer):
         super().__init__(*args, **kwargs)
         request = self.context.get("request")
         if request is not None:
-            self.fields["trial"].queryset = trials_with_permission(
-                user=request.user, codename="manage_staff"
-            )
+            self.fields["trial"].queryset = trials_managed_by(user=request.user)
         if request is not None and "site" in self.fields:
-            self.fields["site"].queryset = Site.objects.filter(
-                trial__in=self.fields["trial"].queryset
-            )
+            self.fields["site"].queryset = sites_of(trials=self.fields["trial"].queryset)
 
 
 class AssignmentEndSerializer(serializers.Serializer):
@@ -143,10 +140,10 @@ class AssignmentViewSet(
         return assignments_visible_to(user=self.request.user).order_by("pk")
 
     def can_change(self, user, assignment: Assignment) -> bool:
-        return trial_has_permission(user=user, trial=assignment.trial, codename="manage_staff")
+        return may_manage_staff(user=user, trial=assignment.trial)
 
     def create(self, request, *args, **kwargs):
-        if not trials_with_permission(user=request.user, codename="manage_staff").exists():
+        if not manages_any_trial(user=request.user):
             raise PermissionDenied("You may not assign staff.")
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)

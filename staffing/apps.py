@@ -7,6 +7,14 @@ class StaffingConfig(AppConfig):
     verbose_name = "Staffing"
 
     def ready(self) -> None:
-        from croportal.audit import install_append_only_triggers
+        from croportal.audit import (
+            after_audited_save,
+            install_append_only_triggers,
+            register_append_only,
+        )
+        from staffing.models import Signature, SignatureInvalidation
+        from staffing.services import signatures_invalidate_if_changed
 
+        register_append_only(Signature, SignatureInvalidation)
         post_migrate.connect(install_append_only_triggers, sender=self)
+        after_audited_save(signatures_invalidate_if_changed)

@@ -9,6 +9,7 @@ from django.db import models
 from django.db.models import Q
 from simple_history.models import HistoricalRecords
 
+from access.roles import Role
 from croportal.db import TimeStampedModel
 
 
@@ -54,13 +55,6 @@ class User(AbstractUser):
     @property
     def is_sponsor_user(self) -> bool:
         return self.organisation is not None and self.organisation.kind == Organisation.Kind.SPONSOR
-
-
-class Role(models.TextChoices):
-    CRM = "CRM", "Clinical research manager"
-    CRA = "CRA", "Clinical research associate"
-    MEDICAL_MONITOR = "MEDICAL_MONITOR", "Medical monitor"
-    SPONSOR_VIEWER = "SPONSOR_VIEWER", "Sponsor viewer"
 
 
 class AssignmentQuerySet(models.QuerySet):
@@ -306,3 +300,13 @@ class ApiToken(models.Model):
 
     def __str__(self) -> str:
         return f"API token {self.key_prefix}… of {self.user}"
+
+
+def trial_model() -> type[models.Model]:
+    """The trial model, reached through the assignment's string foreign key (staffing sits
+    below trials and does not import it)."""
+    return Assignment._meta.get_field("trial").related_model  # type: ignore[return-value]
+
+
+def site_model() -> type[models.Model]:
+    return Assignment._meta.get_field("site").related_model  # type: ignore[return-value]

@@ -1,26 +1,19 @@
-from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
-from decimal import Decimal
+from datetime import date
 
-from django.db.models import Count, OuterRef, Q, QuerySet, Subquery, Sum
-from django.db.models.functions import Coalesce
+from django.contrib.contenttypes.models import ContentType
+from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
-from reminders.models import Deadline
-from reminders.policies import Kind
-from staffing.models import Assignment, Role, TrainingRecord, User
-from trials.selectors import trial_ids_with, trials_visible_to
+from access.checks import granted, on_trials, rows_with
+from access.codenames import MANAGE_STAFF, VIEW_TRIAL
+from access.roles import Role
+from staffing.models import Assignment, Signature, TrainingRecord, User, site_model, trial_model
 
 
 def assignments_visible_to(*, user) -> QuerySet[Assignment]:
     """Your own assignments, and every assignment on a trial whose staff you manage."""
-    if not user.is_authenticated:
-        return Assignment.objects.none()
-    if user.is_superuser:
-        return Assignment.objects.all()
-    return Assignment.objects.filter(
-        Q(user=user) | Q(trial__in=trial_ids_with(user=user, codename="manage_staff"))
-    )
+    return granted(queryset=Assignment.objects.all(), user=user, where=lambda: (
+        Q(user=user) | on_trials(user=user, codename=MANAGE_STAFF)))
 
 
 def active_assignments_of(*, user: User) -> QuerySet[Assignment]:
@@ -38,9 +31,6 @@ def roles_of(*, user) -> set[str]:
     return set(active_assignments_of(user=user).values_list("role", flat=True))
 
 
-ROLE_ORDER = [Role.CRM, Role.CRA, Role.MEDICAL_MONITOR, Role.SPONSOR_VIEWER]
-
-
 # ------------------------------------------------------------------------------ training records
 
 def people_on_managed_trials(*, user, today: date | None = None) -> QuerySet:
@@ -48,41 +38,37 @@ def people_on_managed_trials(*, user, today: date | None = None) -> QuerySet:
     today = today or timezone.localdate()
     return (
         Assignment.objects.active_on(today)
-        .filter(trial__in=trial_ids_with(user=user, codename="manage_staff"))
+        .filter(on_trials(user=user, codename=MANAGE_STAFF))
         .values("user_id")
     )
 
 
 def training_records_visible_to(*, user) -> QuerySet[TrainingRecord]:
     """Your own training records, and those of the people on trials whose staff you manage."""
-    if not user.is_authenticated:
-        return TrainingRecord.objects.none()
-    if user.is_superuser:
-        return TrainingRecord.objects.all()
-    if user.is_sponsor_user:
-        return TrainingRecord.objects.filter(user=user)
-    return TrainingRecord.objects.filter(
-        Q(user=user) | Q(user__in=people_on_managed_trials(user=user))
-    )
+    def where() -> Q:
+        if user.is_sponsor_user:
+            return Q(user=user)
+        return Q(user=user) | Q(user__in=people_on_managed_trials(user=user))
+
+    return granted(queryset=TrainingRecord.objects.all(), user=user, where=where)
 
 
 def training_people_for(*, user) -> QuerySet[User]:
     """The people whose training records the user may add or correct: themself (not a sponsor
     user), everyone on a trial whose staff they manage; a superuser anyone."""
-    if not user.is_authenticated:
-        return User.objects.none()
-    if user.is_superuser:
-        return User.objects.all()
-    if user.is_sponsor_user:
-        return User.objects.none()
-    return User.objects.filter(Q(pk=user.pk) | Q(pk__in=people_on_managed_trials(user=user)))
+    def where() -> Q:
+        if user.is_sponsor_user:
+            return Q(pk__in=[])
+        return Q(pk=user.pk) | Q(pk__in=people_on_managed_trials(user=user))
+
+    return granted(queryset=User.objects.all(), user=user, where=where)
 
 
 def training_can_change(*, user, person: User) -> bool:
     return training_people_for(user=user).filter(pk=person.pk).exists()
 
 
-def training_rows(records, *, today: date) -> list[dict]:
+def training_rows(*, records, today: date) -> list[dict]:
     """Display rows: each record with its status; a record replaced by a later-expiring one of
     the same training shows as renewed (its reminders have ended)."""
     records = list(records)
@@ -105,74 +91,54 @@ def _training_key(record: TrainingRecord) -> tuple:
     return (record.user_id, record.kind, record.title.lower() if titled else "")
 
 
-# ------------------------------------------------------------------------------- CRA workload
+# ----------------------------------------------------------------------- trials, as staffing sees
 
-@dataclass
-class WorkloadRow:
-    cra: User
-    trial_count: int
-    visits_next_8_weeks: int
-    overdue_reports: int
-    allocation: Decimal
-    visible_sites: list[str] = field(default_factory=list)
-    hidden_site_count: int = 0
-
-    @property
-    def site_count(self) -> int:
-        return len(self.visible_sites) + self.hidden_site_count
-
-    @property
-    def over_allocated(self) -> bool:
-        return self.allocation > self.cra.capacity
+def trials_seen_by(*, user) -> QuerySet:
+    return rows_with(queryset=trial_model()._default_manager.all(), user=user, codename=VIEW_TRIAL,
+                     via="pk")
 
 
-def cra_workload(*, user, today: date, now: datetime | None = None) -> list[WorkloadRow]:
-    """One row per person with an active CRA assignment: sites, trials, visits due in the next
-    8 weeks, overdue visit reports, allocation against capacity. Four queries, whatever the
-    number of CRAs (site names only for trials the viewer can see)."""
-    now = now or timezone.now()
-    active = Q(assignments__start_date__lte=today) & (
-        Q(assignments__end_date__isnull=True) | Q(assignments__end_date__gte=today)
+def trials_managed_by(*, user) -> QuerySet:
+    """The trials whose staff the user manages (assigns and ends): their CRM's."""
+    return rows_with(queryset=trial_model()._default_manager.all(), user=user,
+                     codename=MANAGE_STAFF,
+                     via="pk")
+
+
+def sites_of(*, trials: QuerySet) -> QuerySet:
+    return site_model()._default_manager.filter(trial__in=trials)
+
+
+def trial_crm(*, trial_id: int, today: date | None = None, excluding: User | None = None):
+    """The trial's CRM: the longest-serving of those active today (earliest start, then lowest
+    assignment id), never ``excluding``. The one rule for who owns, or is escalated, a trial's
+    deadlines (its milestones', its sites' documents and re-consents, its people's training)."""
+    today = today or timezone.localdate()
+    assignments = Assignment.objects.active_on(today).filter(trial_id=trial_id, role=Role.CRM)
+    if excluding is not None:
+        assignments = assignments.exclude(user=excluding)
+    assignment = assignments.select_related("user").order_by("start_date", "pk").first()
+    return assignment.user if assignment else None
+
+
+def site_cra(*, site, today: date | None = None) -> User | None:
+    """The CRA who monitors the site (site-scoped assignment first, then trial-wide)."""
+    today = today or timezone.localdate()
+    assignment = (
+        Assignment.objects.active_on(today)
+        .filter(trial_id=site.trial_id, role=Role.CRA)
+        .filter(Q(site=site.pk) | Q(site__isnull=True))
+        .select_related("user").order_by(F("site_id").asc(nulls_last=True), "start_date", "pk")
+        .first()
     )
-    cra_ids = Assignment.objects.active_on(today).filter(role=Role.CRA).values("user_id")
-    cras = (
-        User.objects.filter(pk__in=cra_ids)
-        .annotate(
-            trial_count=Count("assignments__trial", filter=active, distinct=True),
-            allocation=Coalesce(Sum("assignments__allocation", filter=active), Decimal(0)),
-            visits_next_8_weeks=_open_deadlines(
-                Kind.MONITORING_VISIT, due_at__gte=now, due_at__lte=now + timedelta(weeks=8)),
-            overdue_reports=_open_deadlines(Kind.VISIT_REPORT, due_at__lte=now),
-        )
-        .order_by("last_name", "first_name", "username")
-    )
-    rows = {cra.pk: WorkloadRow(cra=cra, trial_count=cra.trial_count,
-                                visits_next_8_weeks=cra.visits_next_8_weeks,
-                                overdue_reports=cra.overdue_reports, allocation=cra.allocation)
-            for cra in cras}
-    visible = set(trials_visible_to(user=user).values_list("pk", flat=True))
-    site_assignments = (
-        Assignment.objects.active_on(today).filter(user__in=cra_ids, site__isnull=False)
-        .values_list("user_id", "site_id", "trial_id", "trial__protocol_number", "site__number",
-                     "site__institution")
-        .order_by("trial__protocol_number", "site__number")
-        .distinct()
-    )
-    seen: set[tuple[int, int]] = set()
-    for user_id, site_id, trial_id, protocol, number, institution in site_assignments:
-        if user_id not in rows or (user_id, site_id) in seen:
-            continue
-        seen.add((user_id, site_id))
-        if trial_id in visible:
-            rows[user_id].visible_sites.append(f"{protocol} / {number} {institution}")
-        else:
-            rows[user_id].hidden_site_count += 1
-    return list(rows.values())
+    return assignment.user if assignment else None
 
 
-def _open_deadlines(kind: str, **due) -> Coalesce:
-    counted = (
-        Deadline.objects.filter(owner=OuterRef("pk"), kind=kind, state=Deadline.State.OPEN, **due)
-        .order_by().values("owner").annotate(n=Count("pk")).values("n")
-    )
-    return Coalesce(Subquery(counted), 0)
+# ------------------------------------------------------------------------------ e-signatures
+
+def signatures_of(*, record) -> list[dict]:
+    """The signatures of one record, each with whether it still holds for its content."""
+    signatures = Signature.objects.filter(
+        content_type=ContentType.objects.get_for_model(record), object_id=record.pk
+    ).select_related("signer")
+    return [{"signature": s, "valid": s.is_valid_for(record)} for s in signatures]

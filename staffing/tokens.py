@@ -1,4 +1,4 @@
-"""API tokens that end (issue 9): idle and absolute expiry, revocation, and the end of every
+"""API tokens that end: idle and absolute expiry, revocation, and the end of every
 token of an account whose password changes or which is deactivated. Only a SHA-256 of the key
 is stored, so a copy of the database holds no usable token."""
 

@@ -6,5 +6,4 @@ app_name = "staffing"
 urlpatterns = [
     path("training/", views.training, name="training"),
     path("trials/<int:pk>/", views.trial_staff, name="trial_staff"),
-    path("workload/", views.workload, name="workload"),
 ]

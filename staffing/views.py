@@ -3,19 +3,18 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
-from django.views.decorators.http import require_GET
 
+from access.checks import may_manage_staff
 from croportal.exceptions import ApplicationError
 from croportal.forms import form_error_from
 from staffing import services
 from staffing.forms import AssignmentEndForm, AssignmentStartForm, TrainingRecordForm
 from staffing.selectors import (
-    cra_workload,
     training_can_change,
     training_records_visible_to,
     training_rows,
+    trials_seen_by,
 )
-from trials.selectors import trial_has_permission, trials_visible_to, trials_with_permission
 
 
 @login_required
@@ -35,7 +34,8 @@ def training(request):
                 messages.success(request, "Training recorded.")
                 return redirect("staffing:training")
     records = training_records_visible_to(user=request.user).select_related("user")
-    rows = training_rows(records.order_by("user__last_name", "user_id", "kind", "-completed_on"),
+    ordered = records.order_by("user__last_name", "user_id", "kind", "-completed_on")
+    rows = training_rows(records=ordered,
                          today=timezone.localdate())
     return render(request, "staffing/training.html", {
         "form": form, "may_add": may_add,
@@ -46,8 +46,8 @@ def training(request):
 
 @login_required
 def trial_staff(request, pk: int):
-    trial = get_object_or_404(trials_visible_to(user=request.user), pk=pk)
-    if not trial_has_permission(user=request.user, trial=trial, codename="manage_staff"):
+    trial = get_object_or_404(trials_seen_by(user=request.user), pk=pk)
+    if not may_manage_staff(user=request.user, trial=trial):
         raise PermissionDenied
     today = timezone.localdate()
     action = request.POST.get("action") if request.method == "POST" else None
@@ -82,12 +82,3 @@ def _staff_change(request, trial, start_form, end_form, action) -> bool:
         return False
     messages.success(request, "Assignment started." if action == "start" else "Assignment ended.")
     return True
-
-
-@login_required
-@require_GET
-def workload(request):
-    if not trials_with_permission(user=request.user, codename="manage_staff").exists():
-        raise PermissionDenied
-    rows = cra_workload(user=request.user, today=timezone.localdate())
-    return render(request, "staffing/workload.html", {"rows": rows})

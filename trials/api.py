@@ -7,6 +7,8 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 
+from access.checks import may_change_trial, may_create_trials
+from access.codenames import CHANGE_TRIAL
 from croportal.api import (
     CanChangeObject,
     ChangeReasonMixin,
@@ -21,11 +23,9 @@ from staffing.models import Organisation
 from trials import services
 from trials.models import ConsentVersion, Milestone, ProtocolAmendment, Trial, TrialStatus
 from trials.selectors import (
-    trial_has_permission,
     trials_visible_to,
     trials_with_counts,
     trials_with_permission,
-    user_can_create_trials,
 )
 
 TRIAL_FIELDS = (
@@ -51,7 +51,7 @@ class TrialSerializer(LifecycleFieldsMixin, ChangeReasonMixin, serializers.Model
         read_only_fields = ("status",)  # POST …/transition/ (LifecycleFieldsMixin)
 
     def get_allowed_transitions(self, trial: Trial) -> list[str]:
-        return services.trial_transitions_from(trial)
+        return services.trial_transitions_from(trial=trial)
 
     def validate_safety_timezone(self, value: str) -> str:
         if value not in available_timezones():
@@ -75,7 +75,7 @@ class TransitionSerializer(serializers.Serializer):
 
 
 class TrialActions:
-    """`POST /trials/{id}/transition/` (enrollment: sites.api.TrialEnrollmentView)."""
+    """`POST /trials/{id}/transition/` (enrollment: dashboards.api.TrialEnrollmentView)."""
 
     @extend_schema(request=TransitionSerializer, responses={200: TrialSerializer, 400: None,
                                                             403: None, 404: None})
@@ -106,13 +106,13 @@ class TrialViewSet(
     filterset_class = TrialFilter
 
     def get_queryset(self):
-        return trials_with_counts(trials_visible_to(user=self.request.user)).order_by("pk")
+        return trials_with_counts(queryset=trials_visible_to(user=self.request.user)).order_by("pk")
 
     def can_change(self, user, trial: Trial) -> bool:
-        return trial_has_permission(user=user, trial=trial, codename="change_trial")
+        return may_change_trial(user=user, trial=trial)
 
     def create(self, request, *args, **kwargs):
-        if not user_can_create_trials(user=request.user):
+        if not may_create_trials(user=request.user):
             raise PermissionDenied("You may not create trials.")
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -128,7 +128,8 @@ class TrialViewSet(
         return self._fresh(instance)
 
     def _fresh(self, trial: Trial) -> dict:
-        return self.get_serializer(trials_with_counts(Trial.objects.filter(pk=trial.pk)).get()).data
+        counted = trials_with_counts(queryset=Trial.objects.filter(pk=trial.pk)).get()
+        return self.get_serializer(counted).data
 
 
 # -------------------------------------------------------- milestones, amendments, ICF versions
@@ -153,7 +154,7 @@ def limit_trial_field(serializer) -> None:
     request = serializer.context.get("request")
     if request is not None:
         serializer.fields["trial"].queryset = trials_with_permission(
-            user=request.user, codename="change_trial")
+            user=request.user, codename=CHANGE_TRIAL)
     if serializer.instance is not None and not isinstance(serializer.instance, list | tuple):
         serializer.fields["trial"].read_only = True
 
@@ -180,10 +181,10 @@ class TrialScopedViewSet(viewsets.GenericViewSet):
         return self.visible().order_by("pk")
 
     def can_change(self, user, obj) -> bool:
-        return trial_has_permission(user=user, trial=obj.trial, codename="change_trial")
+        return may_change_trial(user=user, trial=obj.trial)
 
     def _create_with(self, create):
-        if not trials_with_permission(user=self.request.user, codename="change_trial").exists():
+        if not trials_with_permission(user=self.request.user, codename=CHANGE_TRIAL).exists():
             raise PermissionDenied("You may not change any trial.")
         serializer = self.get_serializer(data=self.request.data)
         serializer.is_valid(raise_exception=True)

@@ -204,14 +204,7 @@ def forecast(
     seed: int = 20071,
 ) -> Forecast | None:
     """Forecast days to enrol `remaining` more; None when no model can be fitted."""
-    for days in unopened_in_days:
-        _check_non_negative("unopened_in_days", days)
-    _check_non_negative("pooled_elapsed_days", pooled_elapsed_days)
-    _check_non_negative("pooled_enrolled", pooled_enrolled)
-    if planned_days is not None:
-        _check_non_negative("planned_days", planned_days)
-    if draws < 1:
-        raise ValueError(f"draws must be >= 1, got {draws!r}")
+    _check_inputs(unopened_in_days, pooled_elapsed_days, pooled_enrolled, planned_days, draws)
     if remaining <= 0:
         done = None if planned_days is None else 1.0
         return Forecast(remaining=0, mean_days=0.0, median_days=0.0, low_days=0.0, high_days=0.0,
@@ -220,23 +213,7 @@ def forecast(
     if prior is None:
         prior = fit_gamma_prior(open_centres)
     if prior is not None and (open_centres or unopened_in_days):
-        alpha, beta = prior
-        _check_positive("prior alpha", alpha)
-        _check_positive("prior beta", beta)
-        gammas = [(alpha + c.enrolled, beta + c.active_days) for c in open_centres]
-        if unopened_in_days:
-            # Centres opening on the same day act as one (a sum of gammas: exact for the equal
-            # prior rates of unopened centres, moment-matched for open ones), so the cost grows
-            # with the number of distinct opening days, not of centres.
-            groups: dict[float, list[tuple[float, float]]] = {}
-            if gammas:
-                groups[0.0] = list(gammas)
-            for days in unopened_in_days:
-                groups.setdefault(float(days), []).append((alpha, beta))
-            opens = np.array(sorted(groups), dtype=float)
-            summed = [matched_gamma(groups[day]) for day in sorted(groups)]
-            return _simulate(n, summed, opens, planned_days, draws, seed)
-        return _closed_form(n, *matched_gamma(gammas), planned_days, "hierarchical")
+        return _hierarchical(n, prior, open_centres, unopened_in_days, planned_days, draws, seed)
     if pooled_prior is not None:
         a, b = pooled_prior
         _check_positive("pooled prior shape", a)
@@ -244,6 +221,42 @@ def forecast(
         return _closed_form(n, a + pooled_enrolled, b + pooled_elapsed_days, planned_days,
                             "pooled")
     return None
+
+
+def _check_inputs(unopened_in_days: Sequence[float], pooled_elapsed_days: float,
+                  pooled_enrolled: int, planned_days: float | None, draws: int) -> None:
+    for days in unopened_in_days:
+        _check_non_negative("unopened_in_days", days)
+    _check_non_negative("pooled_elapsed_days", pooled_elapsed_days)
+    _check_non_negative("pooled_enrolled", pooled_enrolled)
+    if planned_days is not None:
+        _check_non_negative("planned_days", planned_days)
+    if draws < 1:
+        raise ValueError(f"draws must be >= 1, got {draws!r}")
+
+
+def _hierarchical(n: int, prior: tuple[float, float], open_centres: Sequence[Centre],
+                  unopened_in_days: Sequence[float], planned_days: float | None, draws: int,
+                  seed: int) -> Forecast:
+    """Per-centre Poisson-gamma (Anisimov-Fedorov): closed form when every centre is open,
+    the seeded Monte Carlo on the stepwise total rate when some open later."""
+    alpha, beta = prior
+    _check_positive("prior alpha", alpha)
+    _check_positive("prior beta", beta)
+    gammas = [(alpha + c.enrolled, beta + c.active_days) for c in open_centres]
+    if not unopened_in_days:
+        return _closed_form(n, *matched_gamma(gammas), planned_days, "hierarchical")
+    # Centres opening on the same day act as one (a sum of gammas: exact for the equal prior
+    # rates of unopened centres, moment-matched for open ones), so the cost grows with the
+    # number of distinct opening days, not of centres.
+    groups: dict[float, list[tuple[float, float]]] = {}
+    if gammas:
+        groups[0.0] = list(gammas)
+    for days in unopened_in_days:
+        groups.setdefault(float(days), []).append((alpha, beta))
+    opens = np.array(sorted(groups), dtype=float)
+    summed = [matched_gamma(groups[day]) for day in sorted(groups)]
+    return _simulate(n, summed, opens, planned_days, draws, seed)
 
 
 def pooled_prior_from_plan(

@@ -3,6 +3,7 @@ from django.db.models import Q
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 from simple_history.models import HistoricalRecords
 
+from access.codenames import TRIAL_EXTRA_PERMISSIONS
 from croportal.db import TimeStampedModel
 
 
@@ -50,12 +51,7 @@ class Trial(TimeStampedModel):
 
     class Meta:
         ordering = ["protocol_number"]
-        permissions = [
-            ("view_all_sites", "Can view every site of the trial"),
-            ("change_all_sites", "Can change every site of the trial"),
-            ("manage_staff", "Can assign and end staff on the trial"),
-            ("review_safety", "Can medically review the trial's adverse events"),
-        ]
+        permissions = TRIAL_EXTRA_PERMISSIONS
         constraints = [
             models.CheckConstraint(
                 condition=Q(phase__in=[p.value for p in Phase]), name="trial_phase_valid"
@@ -71,10 +67,6 @@ class Trial(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.protocol_number} — {self.title[:60]}"
-
-    def signature_content(self) -> dict:
-        return {f.attname: getattr(self, f.attname) for f in self._meta.fields
-                if f.name not in {"created_at", "updated_at"}}
 
 
 class TrialUserObjectPermission(UserObjectPermissionBase):

@@ -1,4 +1,4 @@
-from datetime import date, datetime, time
+from datetime import date, datetime
 
 from django.db import transaction
 from django.urls import reverse
@@ -8,11 +8,13 @@ from croportal.audit import audited_save
 from croportal.concurrency import apply_fields, lock_for_update
 from croportal.exceptions import ApplicationError
 from croportal.lifecycle import check_transition
+from croportal.timezones import start_of_day
 from reminders.models import Deadline
 from reminders.policies import Kind as DeadlineKind
 from reminders.services import deadline_close, deadline_upsert
-from staffing.models import Assignment, Organisation, Role, User
-from staffing.services import assignment_start, user_timezone
+from staffing.models import Organisation, Role, User
+from staffing.selectors import trial_crm
+from staffing.services import assignment_start
 from trials.models import (
     ConsentVersion,
     Milestone,
@@ -109,7 +111,7 @@ TRIAL_TRANSITIONS: dict[str, frozenset[str]] = {
 }
 
 
-def trial_transitions_from(trial: Trial) -> list[str]:
+def trial_transitions_from(*, trial: Trial) -> list[str]:
     allowed = set(TRIAL_TRANSITIONS[trial.status])
     if trial.status == TrialStatus.ON_HOLD and trial.status_before_hold:
         allowed.add(trial.status_before_hold)
@@ -118,7 +120,7 @@ def trial_transitions_from(trial: Trial) -> list[str]:
 
 def _check_trial_transition(trial: Trial, to: str) -> None:
     check_transition(what="trial", statuses=TrialStatus, current=trial.status, to=to,
-                     allowed=trial_transitions_from(trial))
+                     allowed=trial_transitions_from(trial=trial))
 
 
 def _apply_status(trial: Trial, to: str) -> None:
@@ -142,18 +144,8 @@ def trial_transition(*, trial: Trial, to: str, by: User, reason: str,
 
 # --- People the portal's deadlines go to ---------------------------------------------------
 
-def trial_crm(trial_id: int, *, today: date | None = None) -> User | None:
-    """The trial's CRM (the longest-serving active one): owner or escalation of its deadlines."""
-    today = today or timezone.localdate()
-    assignment = (
-        Assignment.objects.active_on(today).filter(trial_id=trial_id, role=Role.CRM)
-        .select_related("user").order_by("start_date", "pk").first()
-    )
-    return assignment.user if assignment else None
-
-
 def _midnight(day: date, user: User) -> datetime:
-    return datetime.combine(day, time.min, tzinfo=user_timezone(user))
+    return start_of_day(day, user)
 
 
 # --- Milestones ------------------------------------------------------------------------------
@@ -178,7 +170,7 @@ def _check_milestone(milestone: Milestone) -> None:
 
 def _milestone_deadline_sync(milestone: Milestone) -> None:
     """A planned milestone not yet reached is a deadline of the trial's CRM."""
-    crm = trial_crm(milestone.trial_id)
+    crm = trial_crm(trial_id=milestone.trial_id)
     if milestone.actual_date is not None:
         deadline_close(kind=DeadlineKind.MILESTONE, subject=milestone)
     elif milestone.planned_date is None or crm is None:

@@ -6,7 +6,7 @@ import logging
 from celery import shared_task
 from django.db import OperationalError
 
-from trials import ctgov_import
+from trials.ctgov import importing as ctgov_import
 
 logger = logging.getLogger(__name__)
 

@@ -1,4 +1,4 @@
-"""Every operation of the OpenAPI schema, sent the shapes that used to be server errors (issue 9):
+"""Every operation of the OpenAPI schema, sent the shapes that used to be server errors:
 a deeply nested JSON body, NUL and a lone surrogate in each string field, a 5,000-digit number
 in each integer field, 0001-01-01 and 9999-12-31 in each date and date-time field, and NUL or a
 5,000-digit number in each query parameter and path id.

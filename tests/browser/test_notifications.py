@@ -4,7 +4,6 @@ swept their due deadline (beat's task, sent through Redis to a worker subprocess
 import os
 import subprocess
 import sys
-import uuid
 from datetime import timedelta
 
 import pytest
@@ -14,12 +13,13 @@ from django.db import connection
 from django.utils import timezone
 from playwright.sync_api import expect
 
+from dashboards.management.commands.seed_demo import demo_password
 from reminders.models import Notification
 from reminders.services import deadline_create_manual
-from staffing.management.commands.seed_demo import demo_password
 from staffing.models import User
 from tests.browser.conftest import ensure_ctcae_terms
 from tests.conftest import need_service
+from tests.integration.queues import new_prefix, private_queue_for, worker_queue_args
 from tests.integration.test_celery_worker import (
     WORKER_ARGS,
     _forget_queue,
@@ -49,27 +49,27 @@ def test_swept_deadline_appears_under_the_bell(live_server, page, tmp_path, redi
     expect(page.locator("#bell-link")).to_be_visible()
     expect(page.locator("#unread-count")).to_have_count(0)  # nothing swept yet
 
-    queue = f"test-bell-{uuid.uuid4().hex[:12]}"
+    prefix = new_prefix("bell")  # the worker's private queues
     env = {**os.environ, **worker_database_env(),
-           "REDIS_URL": redis_url, "CELERY_TASK_DEFAULT_QUEUE": queue,
+           "REDIS_URL": redis_url, "CELERY_QUEUE_PREFIX": prefix,
            "EMAIL_URL": "consolemail://", "DJANGO_SETTINGS_MODULE": "croportal.settings"}
     env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
     log = tmp_path / "worker.log"
     with log.open("wb") as out:
         worker = subprocess.Popen(
-            [sys.executable, "-m", "celery", *WORKER_ARGS.split(), "-Q", queue,
-             "-n", f"{queue}@%h"],
+            [sys.executable, "-m", "celery", *WORKER_ARGS.split(), *worker_queue_args(prefix)],
             cwd=settings.BASE_DIR, env=env, stdin=subprocess.DEVNULL, stdout=out,
             stderr=subprocess.STDOUT, start_new_session=True)
     try:
         from croportal.celery import app
 
-        app.send_task("reminders.tasks.reminders_sweep", queue=queue)
+        sweep = "reminders.tasks.reminders_sweep"
+        app.send_task(sweep, queue=private_queue_for(sweep, prefix))
         wait_for(lambda: Notification.objects.filter(deadline=deadline, user=cra).exists(),
                  worker=worker, log=log)
     finally:
         stop(worker)
-        _forget_queue(redis_url, queue)
+        _forget_queue(redis_url, prefix)
 
     page.reload()
     bell = page.locator("#unread-count")

@@ -9,68 +9,107 @@ from django.urls import reverse
 from croportal.audit import history_models
 from croportal.exceptions import ApplicationError
 from tests.conftest import api_as
+from tests.factories import (
+    AdverseEventFactory,
+    TrialFactory,
+    crm_of,
+    monitor_of,
+    sponsor_viewer_of,
+)
 from trials.models import Trial
 from trials.services import trial_update
+
+
+@pytest.fixture
+def trial(db):
+    return TrialFactory(protocol_number="A-001", title="Trial A")
+
+
+@pytest.fixture
+def crm(trial):
+    return crm_of(trial)
+
+
+@pytest.fixture
+def sponsor(trial):
+    """The trial's sponsor viewer."""
+    return sponsor_viewer_of(trial)
+
+
+@pytest.fixture
+def trial_sponsor(trial):
+    return trial.sponsor
+
+
+@pytest.fixture
+def event(trial):
+    """A serious adverse event at a site of the trial, pending medical review."""
+    return AdverseEventFactory(subject__site__trial=trial)
+
+
+@pytest.fixture
+def monitor(trial):
+    return monitor_of(trial)
 
 # The runtime role lacks the privilege; one role for both meets the trigger (which also stops
 # the owner: tests/croportal/test_database_roles.py).
 REFUSED = "permission denied|append-only"
 
 
-def test_editing_a_trial_without_a_reason_is_refused_and_changes_nothing(world):
+def test_editing_a_trial_without_a_reason_is_refused_and_changes_nothing(trial, crm):
     with pytest.raises(ApplicationError, match="reason"):
-        trial_update(trial=world.trial_a, by=world.crm, reason="  ", title="Renamed")
-    assert Trial.objects.get(pk=world.trial_a.pk).title == "Trial A"
+        trial_update(trial=trial, by=crm, reason="  ", title="Renamed")
+    assert Trial.objects.get(pk=trial.pk).title == "Trial A"
 
 
-def test_the_api_requires_a_change_reason_on_update(world):
-    url = f"/api/v1/trials/{world.trial_a.pk}/"
-    response = api_as(world.crm).patch(url, {"title": "Renamed"}, format="json")
+def test_the_api_requires_a_change_reason_on_update(trial, crm):
+    url = f"/api/v1/trials/{trial.pk}/"
+    response = api_as(crm).patch(url, {"title": "Renamed"}, format="json")
     assert response.status_code == 400
     assert "change_reason" in response.json()
-    assert Trial.objects.get(pk=world.trial_a.pk).title == "Trial A"
-    response = api_as(world.crm).patch(
+    assert Trial.objects.get(pk=trial.pk).title == "Trial A"
+    response = api_as(crm).patch(
         url, {"title": "Renamed", "change_reason": "Protocol v2 title"}, format="json"
     )
     assert response.status_code == 200, response.json()
     assert response.json()["title"] == "Renamed"
 
 
-def test_the_edit_form_requires_a_reason(world, client):
-    client.force_login(world.crm)
-    url = reverse("trials:edit", args=[world.trial_a.pk])
-    data = {"protocol_number": "A-001", "title": "Renamed", "sponsor": world.sponsor_a.pk,
+def test_the_edit_form_requires_a_reason(crm, trial, trial_sponsor, client):
+    client.force_login(crm)
+    url = reverse("trials:edit", args=[trial.pk])
+    data = {"protocol_number": "A-001", "title": "Renamed", "sponsor": trial_sponsor.pk,
             "phase": "II", "status": "planning", "target_enrollment": 100,
             "safety_timezone": "UTC", "change_reason": ""}
     response = client.post(url, data)
     assert response.status_code == 200
     assert "A reason for the change is required." in response.content.decode()
-    assert Trial.objects.get(pk=world.trial_a.pk).title == "Trial A"
+    assert Trial.objects.get(pk=trial.pk).title == "Trial A"
     response = client.post(url, {**data, "change_reason": "Sponsor renamed the study"})
     assert response.status_code == 302
-    assert Trial.objects.get(pk=world.trial_a.pk).title == "Renamed"
+    assert Trial.objects.get(pk=trial.pk).title == "Renamed"
 
 
-def test_history_keeps_who_when_old_new_and_reason(world, client):
-    trial_update(trial=world.trial_a, by=world.crm, reason="Target revised",
+def test_history_keeps_who_when_old_new_and_reason(trial, crm, sponsor, client):
+    trial_update(trial=trial, by=crm, reason="Target revised",
                  target_enrollment=120)
-    client.force_login(world.sponsor)
-    response = client.get(reverse("dashboards:audit_trail", args=["trial", world.trial_a.pk]))
+    client.force_login(sponsor)
+    response = client.get(reverse("dashboards:audit_trail", args=["trial", trial.pk]))
     assert response.status_code == 200
     entries = response.context["entries"]
     assert [e["action"] for e in entries] == ["created", "changed"]
     change = entries[-1]
-    assert change["who"] == world.crm.full_name
+    assert change["who"] == crm.full_name
     assert change["reason"] == "Target revised"
     assert ("target enrollment", 100, 120) in change["changes"]
     assert "Target revised" in response.content.decode()
 
 
-def test_the_audit_trail_csv_lists_each_change(world, client):
-    trial_update(trial=world.trial_a, by=world.crm, reason="Target revised",
+def test_the_audit_trail_csv_lists_each_change(trial, crm, client):
+    trial_update(trial=trial, by=crm, reason="Target revised",
                  target_enrollment=120)
-    client.force_login(world.crm)
-    response = client.get(reverse("dashboards:audit_trail_csv", args=["trial", world.trial_a.pk]))
+    client.force_login(crm)
+    response = client.get(reverse("dashboards:audit_trail_csv", args=["trial", trial.pk]))
     body = response.content.decode()
     assert response["Content-Type"] == "text/csv"
     assert "Target revised,target enrollment,100,120" in body
@@ -118,33 +157,33 @@ def test_history_rows_cannot_be_updated_or_deleted_on_postgres(world, postgres, 
     assert world.trial_a.history.count() == 1
 
 
-def test_signatures_cannot_be_updated_on_postgres(world, postgres):
+def test_signatures_cannot_be_updated_on_postgres(event, monitor, postgres):
     from safety.services import adverse_event_review
     from tests.conftest import PASSWORD
 
-    adverse_event_review(event=world.ae_a1, by=world.monitor, password=PASSWORD,
+    adverse_event_review(event=event, by=monitor, password=PASSWORD,
                          sponsor_causality="related", expectedness="unexpected")
     with pytest.raises(DatabaseError, match=REFUSED), transaction.atomic(), \
             connection.cursor() as cursor:
         cursor.execute("UPDATE staffing_signature SET content_hash = 'forged'")
 
 
-def test_a_change_row_without_a_reason_is_rejected_by_postgres(world, postgres):
-    world.trial_a.title = "Sneaky"
+def test_a_change_row_without_a_reason_is_rejected_by_postgres(trial, postgres):
+    trial.title = "Sneaky"
     with pytest.raises(DatabaseError, match="needs a reason"), transaction.atomic():
-        world.trial_a.save()
-    assert Trial.objects.get(pk=world.trial_a.pk).title == "Trial A"
+        trial.save()
+    assert Trial.objects.get(pk=trial.pk).title == "Trial A"
 
 
-def test_a_long_reason_is_kept_whole_and_a_too_long_one_is_a_400(world):
-    client = api_as(world.crm)
+def test_a_long_reason_is_kept_whole_and_a_too_long_one_is_a_400(crm, trial):
+    client = api_as(crm)
     reason = "Protocol amendment 3 " + "x" * 400
-    ok = client.patch(f"/api/v1/trials/{world.trial_a.pk}/",
+    ok = client.patch(f"/api/v1/trials/{trial.pk}/",
                       {"title": "Renamed", "change_reason": reason}, format="json")
     assert ok.status_code == 200
-    assert world.trial_a.history.first().history_change_reason == reason
-    too_long = client.patch(f"/api/v1/trials/{world.trial_a.pk}/",
+    assert trial.history.first().history_change_reason == reason
+    too_long = client.patch(f"/api/v1/trials/{trial.pk}/",
                             {"title": "Again", "change_reason": "y" * 501}, format="json")
     assert too_long.status_code == 400
     assert "change_reason" in too_long.json()
-    assert Trial.objects.get(pk=world.trial_a.pk).title == "Renamed"
+    assert Trial.objects.get(pk=trial.pk).title == "Renamed"

@@ -6,7 +6,8 @@ import threading
 import pytest
 from django.db import connection
 
-from tests.conftest import api_as, build_world
+from tests.conftest import api_as
+from tests.factories import AdminFactory, TrialFactory, crm_of
 from trials.models import Trial
 
 EDITS = {
@@ -49,12 +50,13 @@ def patch(user, trial_id, field, value):
 
 @pytest.mark.django_db(transaction=True)
 def test_eight_concurrent_patches_of_different_fields_all_land(postgres):
-    world = build_world()
-    trial_id = world.trial_a.pk
+    trial = TrialFactory()
+    crm = crm_of(trial)
+    trial_id = trial.pk
     before = Trial.history.filter(id=trial_id).count()
-    statuses = run_at_once([patch(world.crm, trial_id, f, v) for f, v in EDITS.items()])
+    statuses = run_at_once([patch(crm, trial_id, f, v) for f, v in EDITS.items()])
     assert statuses == [200] * len(EDITS)
-    body = api_as(world.crm).get(f"/api/v1/trials/{trial_id}/").json()
+    body = api_as(crm).get(f"/api/v1/trials/{trial_id}/").json()
     for field, value in EDITS.items():
         assert body[field] == value, field
     rows = list(Trial.history.filter(id=trial_id).order_by("history_id"))[before - 1:]
@@ -63,21 +65,21 @@ def test_eight_concurrent_patches_of_different_fields_all_land(postgres):
     for older, newer in itertools.pairwise(rows):
         changed = newer.diff_against(older, excluded_fields=["updated_at", "revision"])
         assert set(changed.changed_fields) == {newer.history_change_reason.removeprefix("Set ")}
-    assert body["revision"] == world.trial_a.revision + len(EDITS)
+    assert body["revision"] == trial.revision + len(EDITS)
 
 
 @pytest.mark.django_db(transaction=True)
 def test_a_status_transition_racing_an_edit_is_not_undone(postgres):
-    world = build_world()
-    trial = Trial.objects.get(pk=world.trial_b.pk)
+    admin = AdminFactory()
+    trial = Trial.objects.get(pk=TrialFactory().pk)
     assert trial.status == "planning"
     client_id = trial.pk
-    transition = lambda: api_as(world.admin).post(  # noqa: E731
+    transition = lambda: api_as(admin).post(  # noqa: E731
         f"/api/v1/trials/{client_id}/transition/",
         {"status": "startup", "change_reason": "Start-up"}, format="json").status_code
     for round_ in range(3):
         title = f"Edited while moving {round_}"
-        statuses = run_at_once([transition, patch(world.admin, client_id, "title", title)])
+        statuses = run_at_once([transition, patch(admin, client_id, "title", title)])
         assert statuses == [200, 200]
         trial.refresh_from_db()
         assert (trial.status, trial.title) == ("startup", title)
@@ -86,15 +88,16 @@ def test_a_status_transition_racing_an_edit_is_not_undone(postgres):
 
 @pytest.mark.django_db(transaction=True)
 def test_two_writers_from_one_etag_the_second_gets_412(postgres):
-    world = build_world()
-    url = f"/api/v1/trials/{world.trial_a.pk}/"
-    etag = api_as(world.crm).get(url)["ETag"]
+    trial = TrialFactory()
+    crm, admin = crm_of(trial), AdminFactory()
+    url = f"/api/v1/trials/{trial.pk}/"
+    etag = api_as(crm).get(url)["ETag"]
     statuses = run_at_once([
-        lambda: api_as(world.crm).patch(url, {"title": "Mine", "change_reason": "R"},
-                                        format="json", HTTP_IF_MATCH=etag).status_code,
-        lambda: api_as(world.admin).patch(url, {"title": "Yours", "change_reason": "R"},
-                                          format="json", HTTP_IF_MATCH=etag).status_code,
+        lambda: api_as(crm).patch(url, {"title": "Mine", "change_reason": "R"},
+                                  format="json", HTTP_IF_MATCH=etag).status_code,
+        lambda: api_as(admin).patch(url, {"title": "Yours", "change_reason": "R"},
+                                    format="json", HTTP_IF_MATCH=etag).status_code,
     ])
     assert sorted(statuses) == [200, 412]
     winner = "Mine" if statuses[0] == 200 else "Yours"
-    assert Trial.objects.get(pk=world.trial_a.pk).title == winner
+    assert Trial.objects.get(pk=trial.pk).title == winner

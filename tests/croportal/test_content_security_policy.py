@@ -7,6 +7,23 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
+from tests.factories import AdminFactory, TrialFactory, crm_of
+
+
+@pytest.fixture
+def trial(db):
+    return TrialFactory()
+
+
+@pytest.fixture
+def crm(trial):
+    return crm_of(trial)
+
+
+@pytest.fixture
+def admin(db):
+    return AdminFactory()
+
 pytestmark = pytest.mark.django_db
 
 TEMPLATES = Path(settings.BASE_DIR) / "templates"
@@ -62,15 +79,15 @@ def test_every_page_carries_the_policy_and_renders_nothing_inline(world, client)
             assert not pattern.search(html), (url, pattern.search(html))
 
 
-def test_the_policy_allows_no_inline_code_at_all(world, client):
+def test_the_policy_allows_no_inline_code_at_all(db, client):
     policy = policy_of(client.get("/accounts/login/"))
     assert "'unsafe-inline'" not in " ".join(policy.values())
     assert "'unsafe-eval'" not in " ".join(policy.values())
     assert "nonce-" not in " ".join(policy.values())
 
 
-def test_anonymous_pages_api_admin_and_errors_carry_the_policy_too(world, client, api):
-    client.force_login(world.admin)
+def test_anonymous_pages_api_admin_and_errors_carry_the_policy_too(admin, client, api):
+    client.force_login(admin)
     for url in ("/admin/", "/api/v1/trials/", "/api/schema/", "/no-such-page/"):
         assert policy_of(client.get(url)) == POLICY, url
     assert policy_of(api.get("/api/v1/trials/")) == POLICY  # 401/403 without credentials
@@ -79,8 +96,8 @@ def test_anonymous_pages_api_admin_and_errors_carry_the_policy_too(world, client
         assert policy_of(client.get(url)) == POLICY, url
 
 
-def test_the_api_docs_load_their_start_up_script_as_a_separate_file(world, client):
-    client.force_login(world.crm)
+def test_the_api_docs_load_their_start_up_script_as_a_separate_file(crm, client):
+    client.force_login(crm)
     html = client.get("/api/docs/").content.decode()
     sources = re.findall(r'<script src="([^"]+)"', html)
     assert "/api/docs/?script=" in sources

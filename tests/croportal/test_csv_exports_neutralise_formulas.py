@@ -8,6 +8,22 @@ import pytest
 
 from croportal.audit import audited_save
 from croportal.csv_safe import csv_cell, csv_writer
+from tests.factories import AdminFactory, TrialFactory, crm_of
+
+
+@pytest.fixture
+def trial(db):
+    return TrialFactory(protocol_number="A-001", title="Trial A")
+
+
+@pytest.fixture
+def crm(trial):
+    return crm_of(trial)
+
+
+@pytest.fixture
+def admin(db):
+    return AdminFactory()
 
 pytestmark = pytest.mark.django_db
 
@@ -40,11 +56,10 @@ def test_the_writer_neutralises_every_cell_of_every_row():
         ["'=1+1", "ok"], ["'-2+3", "'@x"], ["plain", "3"]]
 
 
-def test_the_audit_trail_csv_quotes_a_formula_in_a_reason_and_a_value(world, client):
-    trial = world.trial_a
+def test_the_audit_trail_csv_quotes_a_formula_in_a_reason_and_a_value(trial, admin, crm, client):
     trial.title = "-2+3"
-    audited_save(trial, by=world.admin, reason=LINK)
-    client.force_login(world.crm)
+    audited_save(trial, by=admin, reason=LINK)
+    client.force_login(crm)
     response = client.get(f"/audit/trial/{trial.pk}/csv/")
     assert response.status_code == 200
     rows = list(csv.DictReader(io.StringIO(response.content.decode())))

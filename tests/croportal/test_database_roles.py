@@ -1,4 +1,4 @@
-"""The portal's own database login cannot erase the audit trail (issue 9, 21 CFR 11.10(e)):
+"""The portal's own database login cannot erase the audit trail (21 CFR 11.10(e)):
 it owns nothing, may only add rows to history and signature tables, and can neither TRUNCATE
 them nor touch their triggers; migrate (and flush) run as the owner role."""
 

@@ -7,7 +7,18 @@ from rest_framework.test import APIClient
 
 from croportal.parsers import MAX_DEPTH, check_json_document, json_loads_checked
 from tests.conftest import api_as
+from tests.factories import TrialFactory, crm_of
 from trials.models import Trial
+
+
+@pytest.fixture
+def trial(db):
+    return TrialFactory(protocol_number="A-001", title="Trial A")
+
+
+@pytest.fixture
+def crm(trial):
+    return crm_of(trial)
 
 
 def nested(depth: int) -> str:
@@ -57,15 +68,15 @@ def test_a_surrogate_pair_is_a_character_and_is_kept():
     ('{"title": "Trial \\ud800", "change_reason": "typo"}', "unpaired surrogates"),
     ('{"target_enrollment": ' + "9" * 5000 + ', "change_reason": "typo"}', "4300 digits"),
 ])
-def test_a_hostile_body_is_a_400_and_changes_nothing(world, body, message):
+def test_a_hostile_body_is_a_400_and_changes_nothing(crm, trial, body, message):
     history = Trial.history.count()
-    response = api_as(world.crm).patch(f"/api/v1/trials/{world.trial_a.pk}/", data=body,
-                                       content_type="application/json")
+    response = api_as(crm).patch(f"/api/v1/trials/{trial.pk}/", data=body,
+                                 content_type="application/json")
     assert response.status_code == 400
     assert message in response.json()["detail"]
     assert Trial.history.count() == history
-    world.trial_a.refresh_from_db()
-    assert world.trial_a.title == "Trial A"
+    trial.refresh_from_db()
+    assert trial.title == "Trial A"
 
 
 def test_the_token_endpoint_refuses_deep_nesting_with_a_400(db):

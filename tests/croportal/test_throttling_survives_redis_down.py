@@ -36,7 +36,7 @@ def redis_down(settings, fresh_fallback):
     settings.CACHES = fallback_cache(CLOSED_PORT)  # Django rebuilds its cache handlers
 
 
-def test_the_token_endpoint_still_throttles_and_never_500s(world, api, redis_down, caplog):
+def test_the_token_endpoint_still_throttles_and_never_500s(api, redis_down, caplog):
     limit = int(django_settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]["auth_token"]
                 .split("/")[0])
     with caplog.at_level(logging.WARNING, logger="croportal.cache_fallback"):

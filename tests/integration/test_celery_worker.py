@@ -16,8 +16,8 @@ from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 
+from access.roles import permissions_for
 from staffing.models import Assignment, Role
-from staffing.permissions import permissions_for
 from staffing.services import assignment_start
 from tests.conftest import build_world, make_user, need_service
 from trials.models import TrialUserObjectPermission
@@ -169,3 +169,7 @@ def _forget_queue(redis_url: str, queue: str) -> None:
     keys = list(client.scan_iter(match=f"*{queue}*"))  # the name is unique to this test
     if keys:
         client.delete(*keys)
+    for binding in client.scan_iter(match="_kombu.binding.*"):  # e.g. the celery exchange's
+        stale = [m for m in client.smembers(binding) if queue.encode() in m]
+        if stale:
+            client.srem(binding, *stale)

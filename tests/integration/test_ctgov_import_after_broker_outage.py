@@ -5,14 +5,13 @@ import os
 import subprocess
 import sys
 import time
-import uuid
 from datetime import timedelta
 
 import pytest
 from django.utils import timezone
 
-from croportal.celery import app
 from tests.integration import test_celery_worker as plain_worker
+from tests.integration.queues import new_prefix, publish_to_private_queues, worker_queue_args
 from tests.integration.test_celery_worker import (
     REPO,
     WORKER_ARGS,
@@ -23,7 +22,7 @@ from tests.integration.test_celery_worker import (
 from tests.outage import broker_down
 from tests.trials.test_ctgov_import import preview
 from trials import tasks
-from trials.ctgov_import import ctgov_confirm
+from trials.ctgov.importing import ctgov_confirm
 from trials.models import CtgovImport, Trial
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis]
@@ -36,21 +35,20 @@ IMPORT_TIMEOUT = 60.0
 def test_a_worker_imports_what_was_confirmed_while_the_broker_was_down(
         committed_world, broker_url, tmp_path, monkeypatch):
     w = committed_world
-    queue = f"test-outage-{uuid.uuid4().hex[:12]}"  # nobody else's worker consumes it
-    monkeypatch.setitem(app.conf, "task_default_queue", queue)
+    prefix = new_prefix("outage")  # queues nobody else's worker consumes
+    publish_to_private_queues(monkeypatch, prefix)
     job = preview("NCT02210780.json", w.admin)
     with broker_down():  # committed at once (no test transaction): the publish fails
         ctgov_confirm(job=job, by=w.admin, sponsor=w.sponsor_a, phase=None)
     job.refresh_from_db()
     assert (job.state, job.dispatched_at) == ("queued", None)
 
-    env = {**os.environ, **worker_database_env(),
+    env = {**os.environ, **worker_database_env(), "CELERY_QUEUE_PREFIX": prefix,
            "REDIS_URL": broker_url, "DJANGO_SETTINGS_MODULE": "croportal.settings"}
     log = tmp_path / "worker.log"
     with log.open("wb") as out:
         worker = subprocess.Popen(
-            [sys.executable, "-m", "celery", *WORKER_ARGS.split(), "-Q", queue,
-             "-n", f"{queue}@%h"],
+            [sys.executable, "-m", "celery", *WORKER_ARGS.split(), *worker_queue_args(prefix)],
             cwd=REPO, env=env, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
             start_new_session=True,
         )
@@ -62,7 +60,7 @@ def test_a_worker_imports_what_was_confirmed_while_the_broker_was_down(
         state = wait_until_finished(job.pk, worker=worker, log=log)
     finally:
         stop(worker)
-        _forget_queue(broker_url, queue)
+        _forget_queue(broker_url, prefix)
 
     assert state == "done", log.read_text()
     trial = Trial.objects.get(nct_id="NCT02210780")

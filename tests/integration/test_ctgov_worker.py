@@ -6,18 +6,17 @@ import os
 import subprocess
 import sys
 import time
-import uuid
 from pathlib import Path
 
 import pytest
 from django.conf import settings
 
-from croportal.celery import app
 from sites.models import Site
 from tests.conftest import need_service
 from tests.integration import test_celery_worker as plain_worker
+from tests.integration.queues import new_prefix, publish_to_private_queues, worker_queue_args
 from tests.integration.test_celery_worker import _forget_queue, stop, worker_database_env
-from trials.ctgov_import import ctgov_confirm, ctgov_preview
+from trials.ctgov.importing import ctgov_confirm, ctgov_preview
 from trials.models import CtgovImport, Trial
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis]
@@ -40,7 +39,7 @@ def test_a_worker_imports_1218_sites_with_visible_progress(committed_world, brok
                                                            tmp_path, monkeypatch):
     need_service(RECORD.exists(), f"needs the ClinicalTrials.gov sample record {RECORD}")
     w = committed_world
-    queue = f"test-ctgov-{uuid.uuid4().hex[:12]}"  # nobody else's worker consumes it
+    prefix = new_prefix("ctgov")  # queues nobody else's worker consumes
     (tmp_path / "ctgov_worker_settings.py").write_text(WORKER_SETTINGS.format(batch=BATCH))
     env = {
         **os.environ,
@@ -49,19 +48,19 @@ def test_a_worker_imports_1218_sites_with_visible_progress(committed_world, brok
         "DJANGO_SETTINGS_MODULE": "ctgov_worker_settings",
         **worker_database_env(),
         "REDIS_URL": broker_url,
-        "CELERY_TASK_DEFAULT_QUEUE": queue,
+        "CELERY_QUEUE_PREFIX": prefix,
     }
     log = tmp_path / "worker.log"
     with log.open("wb") as out:
         worker = subprocess.Popen(
             [sys.executable, "-m", "celery", "-A", "croportal", "worker", "-l", "info", "-c",
              "1", "-P", "prefork", "--without-gossip", "--without-mingle",
-             "--without-heartbeat", "-Q", queue, "-n", f"{queue}@%h"],
+             "--without-heartbeat", *worker_queue_args(prefix)],
             cwd=REPO, env=env, stdin=subprocess.DEVNULL, stdout=out,
             stderr=subprocess.STDOUT, start_new_session=True,
         )
-    # This process publishes to the worker's private queue, as the web would to its own.
-    monkeypatch.setitem(app.conf, "task_default_queue", queue)
+    # This process publishes to the worker's private queues, as the web would to its own.
+    publish_to_private_queues(monkeypatch, prefix)
     try:
         job = ctgov_preview(data=RECORD.read_bytes(), filename=RECORD.name, by=w.admin)
         assert job.total == 1218
@@ -71,7 +70,7 @@ def test_a_worker_imports_1218_sites_with_visible_progress(committed_world, brok
         seen = watch_progress(job.pk, worker=worker, log=log)
     finally:
         stop(worker)
-        _forget_queue(broker_url, queue)
+        _forget_queue(broker_url, prefix)
 
     job.refresh_from_db()
     assert (job.state, job.done, job.total, job.error) == ("done", 1218, 1218, ""), log.read_text()

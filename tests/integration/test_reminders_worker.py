@@ -22,7 +22,6 @@ import subprocess
 import sys
 import threading
 import time
-import uuid
 from collections import Counter
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -40,6 +39,7 @@ from staffing.models import Role
 from staffing.services import assignment_start
 from tests.conftest import make_user, need_service
 from tests.integration import test_celery_worker as plain_worker
+from tests.integration.queues import new_prefix, private_queue_for, worker_queue_args
 from tests.integration.test_celery_worker import _forget_queue, stop, worker_database_env
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis]
@@ -113,12 +113,12 @@ class SmtpServer:
 
 
 class Worker:
-    """A `celery worker` subprocess on its own queue (deliveries are routed there too, through
-    CELERY_TASK_DEFAULT_QUEUE) against the test database; its log goes to a file."""
+    """A `celery worker` subprocess on its own queues (CELERY_QUEUE_PREFIX: the sweep's
+    deliveries are routed there too) against the test database; its log goes to a file."""
 
     def __init__(self, tmp_path: Path, *, broker: str, concurrency: int = 2,
                  env: dict | None = None, args: tuple[str, ...] = (), label: str = "worker"):
-        self.queue = f"test-reminders-{uuid.uuid4().hex[:12]}"
+        self.queue = new_prefix("reminders")  # the prefix of its private queues
         self.broker = broker
         self.log = tmp_path / f"{label}.log"
         self.env = {
@@ -126,14 +126,14 @@ class Worker:
             **worker_database_env(),
             "REDIS_URL": broker,
             "DJANGO_SETTINGS_MODULE": "croportal.settings",
-            "CELERY_TASK_DEFAULT_QUEUE": self.queue,
+            "CELERY_QUEUE_PREFIX": self.queue,
             "EMAIL_URL": "consolemail://",
             **(env or {}),
         }
         self.argv = [
             sys.executable, "-m", "celery", "-A", "croportal", "worker", "-l", "info",
             "-c", str(concurrency), "-P", "prefork", "--without-gossip", "--without-mingle",
-            "--without-heartbeat", "-Q", self.queue, "-n", f"{self.queue}@%h", *args,
+            "--without-heartbeat", *worker_queue_args(self.queue), *args,
         ]
         self.process: subprocess.Popen | None = None
 
@@ -172,7 +172,8 @@ class Worker:
     def send(self, task: str, *args) -> None:
         from croportal.celery import app
 
-        app.send_task(task, args=args, queue=self.queue)  # always through the broker
+        # Always through the broker, to the private queue the task is routed to.
+        app.send_task(task, args=args, queue=private_queue_for(task, self.queue))
 
 
 def due_task(w, owner, index: int, *, prefix: str, due_at: datetime | None = None) -> Deadline:

@@ -10,64 +10,103 @@ from croportal.exceptions import ApplicationError
 from reminders.models import Deadline
 from reminders.services import deadline_create_manual, deadline_reassign
 from tests.conftest import api_as
+from tests.factories import (
+    SiteFactory,
+    TrialFactory,
+    cra_of,
+    crm_of,
+    monitor_of,
+    sponsor_viewer_of,
+)
+
+
+@pytest.fixture
+def trial(db):
+    return TrialFactory()
+
+
+@pytest.fixture
+def site(trial):
+    return SiteFactory(trial=trial)
+
+
+@pytest.fixture
+def crm(trial):
+    return crm_of(trial)
+
+
+@pytest.fixture
+def cra(site):
+    return cra_of(site)
+
+
+@pytest.fixture
+def monitor(trial):
+    return monitor_of(trial)
+
+
+@pytest.fixture
+def outsider(db):
+    """A sponsor viewer of another sponsor's trial."""
+    return sponsor_viewer_of(TrialFactory())
 
 
 def due():
     return timezone.now() + timedelta(days=3)
 
 
-def test_a_deadline_someone_sets_for_themself_escalates_to_nobody(world):
-    own = deadline_create_manual(by=world.cra, kind="task", trial=world.trial_a,
+def test_a_deadline_someone_sets_for_themself_escalates_to_nobody(cra, trial):
+    own = deadline_create_manual(by=cra, kind="task", trial=trial,
                                  due_at=due(), title="Chase CV")
-    assert own.owner == world.cra
+    assert own.owner == cra
     assert own.escalation_user is None
 
 
-def test_the_api_and_the_page_give_no_self_escalation_either(world, client):
-    response = api_as(world.cra).post("/api/v1/deadlines/", {
-        "kind": "task", "trial": world.trial_a.pk, "due_at": due().isoformat(),
+def test_the_api_and_the_page_give_no_self_escalation_either(cra, trial, client):
+    response = api_as(cra).post("/api/v1/deadlines/", {
+        "kind": "task", "trial": trial.pk, "due_at": due().isoformat(),
         "title": "API task"}, format="json")
     assert response.status_code == 201, response.json()
     assert Deadline.objects.get(pk=response.json()["id"]).escalation_user is None
-    client.force_login(world.cra)
+    client.force_login(cra)
     client.post(reverse("reminders:deadline_new"), {
-        "kind": "task", "trial": world.trial_a.pk, "title": "Page task",
+        "kind": "task", "trial": trial.pk, "title": "Page task",
         "due": timezone.localtime(due()).strftime("%Y-%m-%dT%H:%M")})
     page = Deadline.objects.get(title="Page task")
-    assert (page.owner, page.escalation_user) == (world.cra, None)
+    assert (page.owner, page.escalation_user) == (cra, None)
 
 
-def test_escalating_to_the_owner_is_refused(world):
+def test_escalating_to_the_owner_is_refused(crm, trial, cra):
     with pytest.raises(ApplicationError) as refused:
-        deadline_create_manual(by=world.crm, kind="task", trial=world.trial_a, owner=world.cra,
-                               due_at=due(), title="X", escalation_user=world.cra)
+        deadline_create_manual(by=crm, kind="task", trial=trial, owner=cra,
+                               due_at=due(), title="X", escalation_user=cra)
     assert refused.value.field == "escalation_user"
     assert not Deadline.objects.filter(title="X").exists()
 
 
-def test_a_deadline_the_crm_sets_for_someone_escalates_to_the_crm(world):
-    theirs = deadline_create_manual(by=world.crm, kind="task", trial=world.trial_a,
-                                    owner=world.cra, due_at=due(), title="For the CRA")
-    assert (theirs.owner, theirs.escalation_user) == (world.cra, world.crm)
+def test_a_deadline_the_crm_sets_for_someone_escalates_to_the_crm(crm, trial, cra):
+    theirs = deadline_create_manual(by=crm, kind="task", trial=trial,
+                                    owner=cra, due_at=due(), title="For the CRA")
+    assert (theirs.owner, theirs.escalation_user) == (cra, crm)
 
 
-def test_only_the_crm_sets_deadlines_for_others_whatever_the_door(world):
+def test_only_the_crm_sets_deadlines_for_others_whatever_the_door(cra, trial, monitor, outsider):
     with pytest.raises(ApplicationError) as refused:
-        deadline_create_manual(by=world.cra, kind="task", trial=world.trial_a,
-                               owner=world.monitor, due_at=due(), title="Not mine to give")
+        deadline_create_manual(by=cra, kind="task", trial=trial,
+                               owner=monitor, due_at=due(), title="Not mine to give")
     assert refused.value.field == "owner"
     with pytest.raises(ApplicationError):
-        deadline_create_manual(by=world.outsider, kind="task", trial=world.trial_a,
+        deadline_create_manual(by=outsider, kind="task", trial=trial,
                                due_at=due(), title="Foreign")
     assert not Deadline.objects.filter(title__in=["Not mine to give", "Foreign"]).exists()
 
 
-def test_only_the_trials_crm_reassigns_and_never_to_a_self_escalation(world):
-    deadline = deadline_create_manual(by=world.crm, kind="task", trial=world.trial_a,
-                                      owner=world.cra, due_at=due(), title="Move me")
+def test_only_the_trials_crm_reassigns_and_never_to_a_self_escalation(crm, trial, cra, monitor):
+    deadline = deadline_create_manual(by=crm, kind="task", trial=trial,
+                                      owner=cra, due_at=due(), title="Move me")
     with pytest.raises(ApplicationError) as refused:
-        deadline_reassign(deadline=deadline, owner=world.monitor, by=world.cra)
+        deadline_reassign(deadline=deadline, owner=monitor, by=cra)
     assert refused.value.status == 403
-    moved = deadline_reassign(deadline=deadline, owner=world.crm, by=world.crm)
-    assert moved.owner == world.crm
+    moved = deadline_reassign(deadline=deadline, owner=crm, by=crm)
+    assert moved.owner == crm
     assert moved.escalation_user is None  # it escalated to the CRM, who now owns it

@@ -10,40 +10,61 @@ from croportal.exceptions import ApplicationError
 from reminders.models import Deadline, Reminder, ReminderPolicy
 from reminders.services import deadline_create_manual, deadline_upsert, reminders_claim
 from tests.conftest import api_as
+from tests.factories import SiteFactory, TrialFactory, cra_of, crm_of
+
+
+@pytest.fixture
+def trial(db):
+    return TrialFactory()
+
+
+@pytest.fixture
+def site(trial):
+    return SiteFactory(trial=trial)
+
+
+@pytest.fixture
+def crm(trial):
+    return crm_of(trial)
+
+
+@pytest.fixture
+def cra(site):
+    return cra_of(site)
 
 
 @pytest.mark.parametrize("due", ["0001-01-01T00:00:00Z", "9999-12-31T00:00:00Z",
                                  "9999-12-31T23:59:59+14:00", "2200-01-01T00:00:00Z"])
-def test_a_deadline_due_outside_the_range_is_a_400_that_creates_nothing(world, due):
+def test_a_deadline_due_outside_the_range_is_a_400_that_creates_nothing(crm, trial, cra, due):
     before = Deadline.objects.count()
-    response = api_as(world.crm).post("/api/v1/deadlines/", {
-        "kind": "task", "trial": world.trial_a.pk, "owner": world.cra.pk, "due_at": due,
+    response = api_as(crm).post("/api/v1/deadlines/", {
+        "kind": "task", "trial": trial.pk, "owner": cra.pk, "due_at": due,
         "title": "Call the site"}, format="json")
     assert response.status_code == 400
     assert list(response.json()) == ["due_at"]
     assert Deadline.objects.count() == before
 
 
-def test_the_services_refuse_a_due_time_outside_the_range(world):
+def test_the_services_refuse_a_due_time_outside_the_range(crm, trial, cra):
     with pytest.raises(ApplicationError) as refused:
-        deadline_create_manual(by=world.crm, kind="task", trial=world.trial_a, owner=world.cra,
+        deadline_create_manual(by=crm, kind="task", trial=trial, owner=cra,
                                due_at=datetime(9999, 12, 31, tzinfo=UTC), title="Far away")
     assert (refused.value.field, refused.value.message) == (
         "due_at", "Dates must lie between 1900-01-01 and 2199-12-31.")
     with pytest.raises(ApplicationError, match="Dates must lie between"):
-        deadline_upsert(kind="task", subject=world.trial_a, owner=world.cra, title="Moved",
+        deadline_upsert(kind="task", subject=trial, owner=cra, title="Moved",
                         due_at=datetime(1, 1, 3, tzinfo=UTC))
 
 
-def test_the_last_due_time_of_the_range_schedules_and_sweeps(world):
+def test_the_last_due_time_of_the_range_schedules_and_sweeps(crm, trial, cra):
     """Escalation 2 days after 2199-12-31 is past the range but not past Python's calendar."""
     due = datetime(2199, 12, 31, 23, 59, tzinfo=UTC)
-    deadline = deadline_create_manual(by=world.crm, kind="task", trial=world.trial_a,
-                                      owner=world.cra, due_at=due, title="Last day")
+    deadline = deadline_create_manual(by=crm, kind="task", trial=trial,
+                                      owner=cra, due_at=due, title="Last day")
     assert deadline.escalate_at == due + timedelta(days=2)
 
 
-def test_an_extreme_administrator_policy_never_overflows(world):
+def test_an_extreme_administrator_policy_never_overflows(site, cra, crm):
     """Stages 10^8 hours (11,000 years) before due, a repeat and an escalation 2^31 - 1 hours
     after: every offset is capped at 300 years, longer than the portal's whole range, so the
     early stage has passed (remind now), the escalation and the repeat fall past every date the
@@ -53,8 +74,8 @@ def test_an_extreme_administrator_policy_never_overflows(world):
                                   escalate_after_hours=2**31 - 1)
     now = datetime(2026, 6, 1, 9, tzinfo=UTC)
     due = datetime(2199, 12, 1, tzinfo=UTC)
-    deadline = deadline_upsert(kind="task", subject=world.site_a1, owner=world.cra, now=now,
-                               title="Extreme", due_at=due, escalation_user=world.crm,
+    deadline = deadline_upsert(kind="task", subject=site, owner=cra, now=now,
+                               title="Extreme", due_at=due, escalation_user=crm,
                                key="extreme")
     assert deadline.remind_at == now
     assert deadline.escalate_at.year > 2199
@@ -68,9 +89,9 @@ def test_an_extreme_administrator_policy_never_overflows(world):
     assert Reminder.objects.filter(deadline=deadline).count() == 2
 
 
-def test_a_policy_beyond_any_duration_falls_back_to_the_default(world):
+def test_a_policy_beyond_any_duration_falls_back_to_the_default(crm, trial, cra):
     ReminderPolicy.objects.create(kind="task", before_hours=[1e20])
-    deadline = deadline_create_manual(by=world.crm, kind="task", trial=world.trial_a,
-                                      owner=world.cra, title="Default stages",
+    deadline = deadline_create_manual(by=crm, kind="task", trial=trial,
+                                      owner=cra, title="Default stages",
                                       due_at=datetime(2199, 1, 10, tzinfo=UTC))
     assert deadline.remind_at == datetime(2199, 1, 9, tzinfo=UTC)  # the default: a day before

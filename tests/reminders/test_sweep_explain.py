@@ -37,7 +37,7 @@ def test_the_sweep_select_uses_the_partial_index(transactional_db):
     assert Deadline.objects.count() == TOTAL
     assert Deadline.objects.filter(next_reminder_at__lte=now, state="open").count() == DUE
 
-    due = services.due_deadlines(now)
+    due = services.due_deadlines(now=now)
     with transaction.atomic():  # FOR UPDATE, as in the sweep's claim
         plan = due.explain()
         sql = str(due.query)

@@ -12,6 +12,32 @@ from safety.ctcae import read_facts_file
 from safety.models import AdverseEvent, CtcaeTerm
 from safety.services import adverse_event_create
 from tests.conftest import api_as, need_service
+from tests.factories import SiteFactory, SubjectFactory, TrialFactory, cra_of, monitor_of
+
+
+@pytest.fixture
+def trial(db):
+    return TrialFactory()
+
+
+@pytest.fixture
+def site(trial):
+    return SiteFactory(trial=trial)
+
+
+@pytest.fixture
+def cra(site):
+    return cra_of(site)
+
+
+@pytest.fixture
+def monitor(trial):
+    return monitor_of(trial)
+
+
+@pytest.fixture
+def subject(site):
+    return SubjectFactory(site=site, enrolled=True)
 
 NCI_CSV = Path(settings.BASE_DIR).parent / "shared" / "data" / "ctcae-v5" / "ctcae_v5_terms.csv"
 
@@ -55,26 +81,26 @@ def test_a_file_that_is_not_ctcae_is_refused_and_changes_nothing(db, tmp_path):
     assert CtcaeTerm.objects.count() == 837
 
 
-def test_terms_are_searchable_by_name_soc_or_code(world, client):
-    body = api_as(world.cra).get("/api/v1/ctcae-terms/?search=neutropenia").json()
+def test_terms_are_searchable_by_name_soc_or_code(cra, monitor, client):
+    body = api_as(cra).get("/api/v1/ctcae-terms/?search=neutropenia").json()
     names = {row["term"] for row in body["results"]}
     assert "Febrile neutropenia" in names
     assert body["count"] == len(names)
-    code = api_as(world.cra).get("/api/v1/ctcae-terms/?search=10002272").json()
+    code = api_as(cra).get("/api/v1/ctcae-terms/?search=10002272").json()
     assert [r["term"] for r in code["results"]] == ["Anemia"]
-    client.force_login(world.monitor)
+    client.force_login(monitor)
     page = client.get("/safety/ctcae/?q=neutropenia", HTTP_HX_REQUEST="true")
     assert "Febrile neutropenia" in page.content.decode()
     assert "<html" not in page.content.decode()
 
 
-def test_a_grade_that_does_not_exist_for_the_term_is_refused(world):
+def test_a_grade_that_does_not_exist_for_the_term_is_refused(subject, cra):
     febrile = CtcaeTerm.objects.get(term="Febrile neutropenia")  # grades 3, 4, 5
     assert febrile.grades == "345"
     before = AdverseEvent.objects.count()
     with pytest.raises(ApplicationError, match="no grade 1"):
         adverse_event_create(
-            subject=world.subject_a1, by=world.cra, verbatim_term="fever", term=febrile,
+            subject=subject, by=cra, verbatim_term="fever", term=febrile,
             onset_date=date(2026, 6, 1), severity_grade=1,
             site_awareness_at=datetime(2026, 6, 1, tzinfo=UTC),
             sponsor_awareness_at=datetime(2026, 6, 1, tzinfo=UTC),

@@ -1,6 +1,6 @@
 """The site page: activation checklist and lifecycle, documents, ICF versions, subjects."""
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 from django.db import connection
@@ -10,17 +10,92 @@ from django.utils import timezone
 
 from sites.models import ConsentRecord, EssentialDocument, Site, SiteConsentVersion, Subject
 from sites.services import (
+    consent_record,
     document_create,
     required_document_kinds,
     site_consent_version_add,
     subject_create,
 )
 from tests.conftest import approved_document
+from tests.factories import (
+    AdminFactory,
+    EssentialDocumentFactory,
+    SiteConsentVersionFactory,
+    SiteFactory,
+    SubjectFactory,
+    TrialFactory,
+    cra_of,
+    crm_of,
+    sponsor_viewer_of,
+)
 from trials.services import consent_version_create
 
 
-def page(world, site=None) -> str:
-    return reverse("sites:detail", args=[(site or world.site_a1).pk])
+@pytest.fixture
+def trial(db):
+    return TrialFactory()
+
+
+@pytest.fixture
+def site(trial):
+    return SiteFactory(trial=trial, number="101", activated=True)
+
+
+@pytest.fixture
+def second_site(trial):
+    """A site not yet active."""
+    return SiteFactory(trial=trial)
+
+
+@pytest.fixture
+def crm(trial):
+    return crm_of(trial)
+
+
+@pytest.fixture
+def cra(site):
+    return cra_of(site)
+
+
+@pytest.fixture
+def sponsor(trial):
+    """The trial's sponsor viewer."""
+    return sponsor_viewer_of(trial)
+
+
+@pytest.fixture
+def admin(db):
+    return AdminFactory()
+
+
+@pytest.fixture
+def icf(site):
+    """ICF 1.0 of the trial, approved and effective at the site."""
+    return SiteConsentVersionFactory(site=site, consent_version__version="1.0",
+                                     ethics_approved_on=date(2026, 2, 1),
+                                     effective_on=date(2026, 2, 10)).consent_version
+
+
+@pytest.fixture
+def subject(site, icf):
+    """Enrolled at the site, consented to ICF 1.0."""
+    subject = SubjectFactory(site=site, number="101-001", enrolled=True,
+                             enrolled_on=date(2026, 5, 1))
+    consent_record(subject=subject, consent_version=icf, consented_on=date(2026, 4, 20),
+                   by=AdminFactory())
+    subject.refresh_from_db()
+    return subject
+
+
+@pytest.fixture
+def document(site, cra, admin):
+    """The site's delegation log, filed by its CRA, approved by another person."""
+    return EssentialDocumentFactory(site=site, by=cra, kind="delegation_log", version="3",
+                                    effective_on=date(2026, 4, 1), approved_by=admin)
+
+
+def page(site) -> str:
+    return reverse("sites:detail", args=[site.pk])
 
 
 def html_of(response) -> str:
@@ -38,7 +113,7 @@ def initiated(site: Site, *, documents: bool, today=None) -> Site:
         EssentialDocument.objects.bulk_create([
             EssentialDocument(site=site, kind=kind, version="1", effective_on=on,
                               status="approved")
-            for kind in required_document_kinds(site.trial)
+            for kind in required_document_kinds(trial=site.trial)
         ])
     Site.objects.filter(pk=site.pk).update(status="initiated", contract_executed_on=on,
                                            initiation_visit_on=on)
@@ -53,9 +128,9 @@ def transition(client, site, status: str, reason: str = "Checklist reviewed"):
 
 # ----------------------------------------------------------------- checklist and lifecycle
 
-def test_the_checklist_shows_each_item_done_or_missing(world, client):
-    client.force_login(world.crm)
-    response = client.get(page(world, world.site_a2))
+def test_the_checklist_shows_each_item_done_or_missing(crm, second_site, client):
+    client.force_login(crm)
+    response = client.get(page(second_site))
     html = html_of(response)
     checklist = response.context["checklist"]
     assert not checklist.complete
@@ -65,9 +140,9 @@ def test_the_checklist_shows_each_item_done_or_missing(world, client):
     assert 'id="site-activate-form"' not in html
 
 
-def test_activation_with_an_incomplete_checklist_lists_what_is_missing(world, client):
-    site = initiated(world.site_a2, documents=False)
-    client.force_login(world.crm)
+def test_activation_with_an_incomplete_checklist_lists_what_is_missing(second_site, crm, client):
+    site = initiated(second_site, documents=False)
+    client.force_login(crm)
     response = transition(client, site, "active")
     assert response.status_code == 200
     html = html_of(response)
@@ -77,10 +152,10 @@ def test_activation_with_an_incomplete_checklist_lists_what_is_missing(world, cl
     assert (site.status, site.activated_on) == ("initiated", None)
 
 
-def test_a_complete_checklist_offers_activate_and_the_crm_activates(world, client):
-    site = initiated(world.site_a2, documents=True)
-    client.force_login(world.crm)
-    html = html_of(client.get(page(world, site)))
+def test_a_complete_checklist_offers_activate_and_the_crm_activates(second_site, crm, client):
+    site = initiated(second_site, documents=True)
+    client.force_login(crm)
+    html = html_of(client.get(page(site)))
     assert 'id="site-activate-form"' in html
     assert '<span class="badge done">complete</span>' in html
     response = transition(client, site, "active")
@@ -89,20 +164,20 @@ def test_a_complete_checklist_offers_activate_and_the_crm_activates(world, clien
     assert (site.status, site.activated_on) == ("active", timezone.localdate())
 
 
-def test_a_refused_site_transition_shows_the_rule(world, client):
-    client.force_login(world.crm)
-    response = transition(client, world.site_a2, "initiated")
+def test_a_refused_site_transition_shows_the_rule(crm, second_site, client):
+    client.force_login(crm)
+    response = transition(client, second_site, "initiated")
     assert response.status_code == 200
     assert "A site cannot go from Identified to Initiated; allowed: Qualified, Closed." in (
         html_of(response))
-    world.site_a2.refresh_from_db()
-    assert world.site_a2.status == "identified"
+    second_site.refresh_from_db()
+    assert second_site.status == "identified"
 
 
-def test_the_cra_sees_the_checklist_but_cannot_move_the_site(world, client):
-    site = initiated(world.site_a1, documents=True)
-    client.force_login(world.cra)
-    html = html_of(client.get(page(world, site)))
+def test_the_cra_sees_the_checklist_but_cannot_move_the_site(site, cra, client):
+    site = initiated(site, documents=True)
+    client.force_login(cra)
+    html = html_of(client.get(page(site)))
     assert 'id="site-checklist"' in html
     assert 'id="site-transition-form"' not in html
     assert 'id="site-activate-form"' not in html
@@ -111,15 +186,15 @@ def test_the_cra_sees_the_checklist_but_cannot_move_the_site(world, client):
     assert site.status == "initiated"
 
 
-def test_the_edit_form_records_planned_activation_contract_and_siv(world, client):
-    client.force_login(world.cra)
-    response = client.post(reverse("sites:edit", args=[world.site_a1.pk]), {
+def test_the_edit_form_records_planned_activation_contract_and_siv(cra, site, client):
+    client.force_login(cra)
+    response = client.post(reverse("sites:edit", args=[site.pk]), {
         "number": "101", "institution": "Alpha", "country": "de", "target_enrollment": 10,
         "planned_activation_on": "2026-08-01", "contract_executed_on": "2026-07-01",
         "initiation_visit_on": "2026-07-20", "status": "closed",
         "change_reason": "Dates from the site file"})
     assert response.status_code == 302
-    site = Site.objects.get(pk=world.site_a1.pk)
+    site = Site.objects.get(pk=site.pk)
     assert str(site.planned_activation_on) == "2026-08-01"
     assert str(site.contract_executed_on) == "2026-07-01"
     assert str(site.initiation_visit_on) == "2026-07-20"
@@ -128,14 +203,14 @@ def test_the_edit_form_records_planned_activation_contract_and_siv(world, client
 
 # ------------------------------------------------------------------------------ documents
 
-def test_documents_show_current_and_expired(world, client):
+def test_documents_show_current_and_expired(site, cra, crm, sponsor, document, client):
     today = timezone.localdate()
-    approved_document(site=world.site_a1, filer=world.cra, approver=world.crm,
+    approved_document(site=site, filer=cra, approver=crm,
                       kind="medical_licence", version="7",
                       effective_on=today - timedelta(days=400),
                       expires_on=today - timedelta(days=5))
-    client.force_login(world.sponsor)
-    response = client.get(page(world))
+    client.force_login(sponsor)
+    response = client.get(page(site))
     rows = {d.kind: d for d in response.context["documents"]}
     assert rows["delegation_log"].current
     assert not rows["delegation_log"].expired
@@ -144,13 +219,13 @@ def test_documents_show_current_and_expired(world, client):
     assert '<span class="badge overdue">expired</span>' in html_of(response)
 
 
-def test_the_cra_files_and_corrects_a_document_with_a_reason(world, client):
-    client.force_login(world.cra)
-    response = client.post(reverse("sites:document_create", args=[world.site_a1.pk]), {
+def test_the_cra_files_and_corrects_a_document_with_a_reason(cra, site, client):
+    client.force_login(cra)
+    response = client.post(reverse("sites:document_create", args=[site.pk]), {
         "kind": "insurance", "version": "2026", "effective_on": "2026-01-01",
         "expires_on": "2027-01-01", "status": "received"})
     assert response.status_code == 302
-    document = EssentialDocument.objects.get(site=world.site_a1, kind="insurance")
+    document = EssentialDocument.objects.get(site=site, kind="insurance")
     edit = reverse("sites:document_edit", args=[document.pk])
     data = {"kind": "insurance", "version": "2026b", "effective_on": "2026-01-01",
             "expires_on": "2027-01-01", "status": "received"}
@@ -160,9 +235,9 @@ def test_the_cra_files_and_corrects_a_document_with_a_reason(world, client):
     assert document.version == "2026b"
 
 
-def test_a_document_expiring_before_it_starts_is_refused(world, client):
-    client.force_login(world.cra)
-    response = client.post(reverse("sites:document_create", args=[world.site_a1.pk]), {
+def test_a_document_expiring_before_it_starts_is_refused(cra, site, client):
+    client.force_login(cra)
+    response = client.post(reverse("sites:document_create", args=[site.pk]), {
         "kind": "insurance", "effective_on": "2026-05-01", "expires_on": "2026-04-01",
         "status": "received"})
     assert response.status_code == 200
@@ -172,24 +247,24 @@ def test_a_document_expiring_before_it_starts_is_refused(world, client):
 
 # --------------------------------------------------------------------- ICF versions, subjects
 
-def test_an_icf_version_is_recorded_at_the_site(world, client):
-    icf_2 = consent_version_create(trial=world.trial_a, by=world.admin, version="2.0")
-    client.force_login(world.cra)
-    url = reverse("sites:consent_version_add", args=[world.site_a1.pk])
+def test_an_icf_version_is_recorded_at_the_site(trial, admin, cra, site, client):
+    icf_2 = consent_version_create(trial=trial, by=admin, version="2.0")
+    client.force_login(cra)
+    url = reverse("sites:consent_version_add", args=[site.pk])
     response = client.post(url, {"consent_version": icf_2.pk, "ethics_approved_on": "2026-06-10",
                                  "effective_on": "2026-06-01"})
     assert "An ICF cannot take effect before its ethics approval." in html_of(response)
     response = client.post(url, {"consent_version": icf_2.pk, "ethics_approved_on": "2026-06-01",
                                  "effective_on": "2026-06-10"})
     assert response.status_code == 302
-    assert SiteConsentVersion.objects.filter(site=world.site_a1, consent_version=icf_2).exists()
+    assert SiteConsentVersion.objects.filter(site=site, consent_version=icf_2).exists()
 
 
-def test_the_cra_screens_enrolls_and_withdraws_a_subject(world, client):
+def test_the_cra_screens_enrolls_and_withdraws_a_subject(cra, site, icf, client):
     today = timezone.localdate()
-    client.force_login(world.cra)
-    response = client.post(reverse("sites:subject_screen", args=[world.site_a1.pk]), {
-        "number": "101-002", "consent_version": world.icf_a.pk,
+    client.force_login(cra)
+    response = client.post(reverse("sites:subject_screen", args=[site.pk]), {
+        "number": "101-002", "consent_version": icf.pk,
         "consented_on": (today - timedelta(days=3)).isoformat()})
     assert response.status_code == 302
     subject = Subject.objects.get(number="101-002")
@@ -208,40 +283,41 @@ def test_the_cra_screens_enrolls_and_withdraws_a_subject(world, client):
     assert response.status_code == 302
     subject.refresh_from_db()
     assert (subject.status, subject.withdrawn_on) == ("withdrawn", today)
-    assert "Hamburg" not in html_of(client.get(page(world)))  # only the number is shown
+    assert "Hamburg" not in html_of(client.get(page(site)))  # only the number is shown
 
 
-def test_a_subject_number_that_could_identify_is_refused(world, client):
-    client.force_login(world.cra)
-    response = client.post(reverse("sites:subject_screen", args=[world.site_a1.pk]), {
-        "number": "John Smith", "consent_version": world.icf_a.pk,
+def test_a_subject_number_that_could_identify_is_refused(cra, site, icf, client):
+    client.force_login(cra)
+    response = client.post(reverse("sites:subject_screen", args=[site.pk]), {
+        "number": "John Smith", "consent_version": icf.pk,
         "consented_on": "2026-06-01"})
     assert response.status_code == 200
     assert "Use a pseudonymous subject number" in html_of(response)
     assert not Subject.objects.filter(number="John Smith").exists()
 
 
-def test_a_subject_due_for_re_consent_signs_the_new_version(world, client):
+def test_a_subject_due_for_re_consent_signs_the_new_version(
+        trial, admin, site, cra, subject, client):
     today = timezone.localdate()
-    icf_2 = consent_version_create(trial=world.trial_a, by=world.admin, version="2.0")
-    site_consent_version_add(site=world.site_a1, consent_version=icf_2, by=world.admin,
+    icf_2 = consent_version_create(trial=trial, by=admin, version="2.0")
+    site_consent_version_add(site=site, consent_version=icf_2, by=admin,
                              ethics_approved_on=today - timedelta(days=5),
                              effective_on=today - timedelta(days=2))
-    client.force_login(world.cra)
-    response = client.get(page(world))
-    subject = next(s for s in response.context["subjects"] if s.pk == world.subject_a1.pk)
-    assert subject.reconsent_due
-    assert [v for v, _ in subject.reconsent_form.fields["consent_version"].choices] == [icf_2.pk]
+    client.force_login(cra)
+    response = client.get(page(site))
+    row = next(s for s in response.context["subjects"] if s.pk == subject.pk)
+    assert row.reconsent_due
+    assert [v for v, _ in row.reconsent_form.fields["consent_version"].choices] == [icf_2.pk]
 
-    response = client.post(reverse("sites:subject_consent", args=[world.subject_a1.pk]),
+    response = client.post(reverse("sites:subject_consent", args=[subject.pk]),
                            {"consent_version": icf_2.pk, "consented_on": today.isoformat()})
     assert response.status_code == 302
-    record = ConsentRecord.objects.get(subject=world.subject_a1, consent_version=icf_2)
+    record = ConsentRecord.objects.get(subject=subject, consent_version=icf_2)
     assert record.is_reconsent
-    response = client.get(page(world))
-    subject = next(s for s in response.context["subjects"] if s.pk == world.subject_a1.pk)
-    assert not subject.reconsent_due
-    assert subject.reconsent_form is None
+    response = client.get(page(site))
+    row = next(s for s in response.context["subjects"] if s.pk == subject.pk)
+    assert not row.reconsent_due
+    assert row.reconsent_form is None
 
 
 # ----------------------------------------------------------------------------- permissions
@@ -260,7 +336,7 @@ WRITES = {
 
 def test_the_sponsor_sees_no_forms_and_gets_403_on_every_write(world, client):
     client.force_login(world.sponsor)
-    main = main_of(client.get(page(world)))
+    main = main_of(client.get(page(world.site_a1)))
     assert "<form" not in main
     assert 'id="site-checklist"' in main
     assert "101-001" in main
@@ -278,7 +354,7 @@ def test_sites_outside_ones_scope_are_404(world, client, persona):
     out_of_scope = {"site": world.site_b1, "subject": world.subject_b1}
     if persona == "cra":
         out_of_scope = {"site": world.site_a2, "subject": world.subject_a2}
-    assert client.get(page(world, out_of_scope["site"])).status_code == 404
+    assert client.get(page(out_of_scope["site"])).status_code == 404
     for name, (target, data) in WRITES.items():
         if target in out_of_scope:
             response = client.post(reverse(name, args=[out_of_scope[target].pk]), data)
@@ -303,7 +379,7 @@ def test_the_site_page_runs_the_same_queries_for_1_or_50_subjects(world, client)
 
     def queries() -> int:
         with CaptureQueriesContext(connection) as ctx:
-            assert client.get(page(world)).status_code == 200
+            assert client.get(page(world.site_a1)).status_code == 200
         return len(ctx.captured_queries)
 
     small = queries()

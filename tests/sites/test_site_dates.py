@@ -12,41 +12,64 @@ from sites.models import Site
 from sites.services import site_update
 from tests.admin_forms import admin_form_data
 from tests.conftest import api_as
+from tests.factories import AdminFactory, SiteFactory, TrialFactory, crm_of
+
+
+@pytest.fixture
+def trial(db):
+    return TrialFactory()
+
+
+@pytest.fixture
+def site(trial):
+    return SiteFactory(trial=trial, activated=True)
+
+
+@pytest.fixture
+def second_site(trial):
+    return SiteFactory(trial=trial)
+
+
+@pytest.fixture
+def crm(trial):
+    return crm_of(trial)
+
+
+@pytest.fixture
+def admin(db):
+    return AdminFactory()
 
 
 def later_than_activation(site: Site) -> str:
     return (site.activated_on + timedelta(days=1)).isoformat()
 
 
-def test_the_service_refuses_a_contract_dated_after_activation(world):
-    site = world.site_a1
+def test_the_service_refuses_a_contract_dated_after_activation(site, crm):
     with pytest.raises(ApplicationError) as refused:
-        site_update(site=site, by=world.crm, reason="Late contract",
+        site_update(site=site, by=crm, reason="Late contract",
                     contract_executed_on=site.activated_on + timedelta(days=1))
     assert refused.value.field == "contract_executed_on"
     assert Site.objects.get(pk=site.pk).contract_executed_on == site.contract_executed_on
 
 
-def test_the_api_refuses_an_siv_after_activation(world):
-    site = world.site_a1
-    response = api_as(world.crm).patch(f"/api/v1/sites/{site.pk}/", {
+def test_the_api_refuses_an_siv_after_activation(site, crm):
+    response = api_as(crm).patch(f"/api/v1/sites/{site.pk}/", {
         "initiation_visit_on": later_than_activation(site), "change_reason": "Moved"},
         format="json")
     assert response.status_code == 400
     assert "initiation_visit_on" in response.json()
 
 
-def test_a_future_siv_is_refused(world):
-    response = api_as(world.crm).patch(f"/api/v1/sites/{world.site_a2.pk}/", {
+def test_a_future_siv_is_refused(crm, second_site):
+    response = api_as(crm).patch(f"/api/v1/sites/{second_site.pk}/", {
         "initiation_visit_on": (timezone.localdate() + timedelta(days=3)).isoformat(),
         "change_reason": "Planned"}, format="json")
     assert response.status_code == 400
     assert "initiation_visit_on" in response.json()
 
 
-def test_the_page_form_shows_the_refusal(world, client):
-    site = world.site_a1
-    client.force_login(world.crm)
+def test_the_page_form_shows_the_refusal(site, crm, client):
+    client.force_login(crm)
     url = reverse("sites:edit", args=[site.pk])
     form = client.get(url).context["form"]
     data = {name: form[name].value() or "" for name in form.fields}
@@ -57,9 +80,8 @@ def test_the_page_form_shows_the_refusal(world, client):
     assert Site.objects.get(pk=site.pk).contract_executed_on == site.contract_executed_on
 
 
-def test_the_admin_shows_the_refusal_and_saves_nothing(world, client):
-    site = world.site_a1
-    client.force_login(world.admin)
+def test_the_admin_shows_the_refusal_and_saves_nothing(site, admin, client):
+    client.force_login(admin)
     url = reverse("admin:sites_site_change", args=[site.pk])
     data = admin_form_data(client, url, initiation_visit_on=later_than_activation(site),
                            change_reason="Late")

@@ -6,6 +6,7 @@ from django.contrib import admin
 from django.urls import reverse
 
 from staffing.models import Assignment
+from tests.factories import AdminFactory, TrialFactory, UserFactory
 from trials.models import Trial
 
 OWN_APPS = {"staffing", "trials", "sites", "safety"}
@@ -29,44 +30,46 @@ def test_each_admin_changelist_loads_for_staff(world, client, model):
     assert client.get(url).status_code == 200
 
 
-def test_non_staff_are_sent_to_the_admin_login(world, client):
-    client.force_login(world.crm)
+def test_non_staff_are_sent_to_the_admin_login(db, client):
+    client.force_login(UserFactory())
     response = client.get("/admin/")
     assert response.status_code == 302
     assert "/admin/login/" in response["Location"]
 
 
-def test_an_admin_edit_of_a_regulated_record_needs_a_reason(world, client):
-    client.force_login(world.admin)
-    url = reverse("admin:trials_trial_change", args=[world.trial_a.pk])
-    data = {"protocol_number": "A-001", "title": "Admin renamed", "sponsor": world.sponsor_a.pk,
+def test_an_admin_edit_of_a_regulated_record_needs_a_reason(db, client):
+    trial = TrialFactory(protocol_number="A-001", title="Trial A")
+    client.force_login(AdminFactory())
+    url = reverse("admin:trials_trial_change", args=[trial.pk])
+    data = {"protocol_number": "A-001", "title": "Admin renamed", "sponsor": trial.sponsor.pk,
             "phase": "II", "status": "planning", "target_enrollment": 100,
             "safety_timezone": "UTC", "change_reason": ""}
     response = client.post(url, data)
     assert response.status_code == 200
-    assert Trial.objects.get(pk=world.trial_a.pk).title == "Trial A"
+    assert Trial.objects.get(pk=trial.pk).title == "Trial A"
     response = client.post(url, {**data, "change_reason": "Typo in the title"})
     assert response.status_code == 302
-    assert world.trial_a.history.first().history_change_reason == "Typo in the title"
+    assert trial.history.first().history_change_reason == "Typo in the title"
 
 
-def test_admin_cannot_delete_regulated_records(world, client):
-    client.force_login(world.admin)
-    url = reverse("admin:trials_trial_delete", args=[world.trial_a.pk])
+def test_admin_cannot_delete_regulated_records(db, client):
+    trial = TrialFactory()
+    client.force_login(AdminFactory())
+    url = reverse("admin:trials_trial_delete", args=[trial.pk])
     assert client.post(url, {"post": "yes"}).status_code == 403
-    assert Trial.objects.filter(pk=world.trial_a.pk).exists()
+    assert Trial.objects.filter(pk=trial.pk).exists()
 
 
-def test_an_assignment_added_in_the_admin_grants_permissions(world, client):
-    from tests.conftest import make_user
+def test_an_assignment_added_in_the_admin_grants_permissions(db, client):
     from trials.selectors import trials_visible_to
 
-    newcomer = make_user("admin_added", world.cro)
-    client.force_login(world.admin)
+    trial = TrialFactory()
+    newcomer = UserFactory(username="admin_added")
+    client.force_login(AdminFactory())
     response = client.post(reverse("admin:staffing_assignment_add"), {
-        "user": newcomer.pk, "trial": world.trial_a.pk, "role": "MEDICAL_MONITOR",
+        "user": newcomer.pk, "trial": trial.pk, "role": "MEDICAL_MONITOR",
         "start_date": "2026-01-01", "allocation": "0.2", "change_reason": "",
     })
     assert response.status_code == 302, response.content.decode()[:2000]
     assert Assignment.objects.filter(user=newcomer).exists()
-    assert list(trials_visible_to(user=newcomer)) == [world.trial_a]
+    assert list(trials_visible_to(user=newcomer)) == [trial]

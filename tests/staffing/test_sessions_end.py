@@ -5,6 +5,7 @@ from django.test import Client
 from django.urls import reverse
 
 from tests.conftest import PASSWORD
+from tests.factories import UserFactory
 
 NEW_PASSWORD = "another-long-passphrase-42"
 
@@ -16,8 +17,9 @@ def logged_in(user) -> Client:
     return client
 
 
-def test_a_password_change_logs_out_the_accounts_other_sessions(world):
-    here, elsewhere = logged_in(world.crm), logged_in(world.crm)
+def test_a_password_change_logs_out_the_accounts_other_sessions(db):
+    member = UserFactory()
+    here, elsewhere = logged_in(member), logged_in(member)
     response = here.post(reverse("password_change"), {
         "old_password": PASSWORD, "new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD})
     assert response.status_code == 302
@@ -27,10 +29,11 @@ def test_a_password_change_logs_out_the_accounts_other_sessions(world):
     assert response["Location"].startswith(reverse("login"))
 
 
-def test_a_deactivated_accounts_session_ends(world):
-    client = logged_in(world.crm)
-    world.crm.is_active = False
-    world.crm.save(update_fields=["is_active"])
+def test_a_deactivated_accounts_session_ends(db):
+    member = UserFactory()
+    client = logged_in(member)
+    member.is_active = False
+    member.save(update_fields=["is_active"])
     response = client.get(reverse("dashboards:home"))
     assert response.status_code == 302
     assert response["Location"].startswith(reverse("login"))

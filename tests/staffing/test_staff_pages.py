@@ -10,13 +10,23 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from dashboards.workload import cra_workload
 from reminders.models import Deadline
 from reminders.services import deadline_complete, deadline_create_manual
 from sites.services import site_create
 from staffing.models import Assignment, Role, TrainingRecord
-from staffing.selectors import cra_workload
 from staffing.services import assignment_start, training_record_create
 from tests.conftest import api_as, make_user
+from tests.factories import (
+    AdminFactory,
+    SiteFactory,
+    TrialFactory,
+    UserFactory,
+    cra_of,
+    crm_of,
+    monitor_of,
+    sponsor_viewer_of,
+)
 from trials.selectors import trials_visible_to
 
 
@@ -30,46 +40,108 @@ def staff_url(trial) -> str:
     return reverse("staffing:trial_staff", args=[trial.pk])
 
 
+@pytest.fixture
+def trial(db):
+    return TrialFactory()
+
+
+@pytest.fixture
+def site(trial):
+    return SiteFactory(trial=trial)
+
+
+@pytest.fixture
+def second_site(trial):
+    return SiteFactory(trial=trial)
+
+
+@pytest.fixture
+def crm(trial):
+    return crm_of(trial)
+
+
+@pytest.fixture
+def cra(site):
+    return cra_of(site)
+
+
+@pytest.fixture
+def cra_assignment(cra):
+    return Assignment.objects.get(user=cra)
+
+
+@pytest.fixture
+def monitor(trial):
+    return monitor_of(trial)
+
+
+@pytest.fixture
+def sponsor(trial):
+    """The trial's sponsor viewer."""
+    return sponsor_viewer_of(trial)
+
+
+@pytest.fixture
+def outsider(db):
+    """A sponsor viewer of another sponsor's trial."""
+    return sponsor_viewer_of(TrialFactory())
+
+
+@pytest.fixture
+def other_trials_site(db):
+    return SiteFactory()
+
+
+@pytest.fixture
+def other_trials_crm(other_trials_site):
+    return crm_of(other_trials_site.trial)
+
+
+@pytest.fixture
+def admin(db):
+    return AdminFactory()
+
+
 # -------------------------------------------------------------------------------- training page
 
-def test_training_page_lists_my_records_with_their_status(world):
+def test_training_page_lists_my_records_with_their_status(cra, admin):
     today = timezone.localdate()
-    training_record_create(user=world.cra, kind="iata", by=world.admin,
+    training_record_create(user=cra, kind="iata", by=admin,
                            completed_on=today - timedelta(days=700),
                            expires_on=today + timedelta(days=10))
-    html = logged_in(world.cra).get(reverse("staffing:training")).content.decode()
+    html = logged_in(cra).get(reverse("staffing:training")).content.decode()
     assert "IATA dangerous goods" in html
     assert "Expiring within 30 days" in html
     assert "My team&#x27;s training" not in html
 
 
-def test_training_page_shows_a_crm_their_teams_records(world):
-    training_record_create(user=world.cra, kind="gcp", by=world.admin,
+def test_training_page_shows_a_crm_their_teams_records(cra, admin, crm):
+    training_record_create(user=cra, kind="gcp", by=admin,
                            completed_on=date(2020, 1, 10))
-    html = logged_in(world.crm).get(reverse("staffing:training")).content.decode()
+    html = logged_in(crm).get(reverse("staffing:training")).content.decode()
     assert "Cra Tester" in html
     assert "Expired" in html
 
 
-def test_adding_my_own_training_on_the_page(world):
-    response = logged_in(world.monitor).post(reverse("staffing:training"), {
+def test_adding_my_own_training_on_the_page(monitor):
+    response = logged_in(monitor).post(reverse("staffing:training"), {
         "kind": "gcp", "completed_on": "2026-03-02", "title": ""})
     assert response.status_code == 302
-    record = TrainingRecord.objects.get(user=world.monitor)
+    record = TrainingRecord.objects.get(user=monitor)
     assert record.expires_on == date(2029, 3, 2)
 
 
-def test_a_future_completion_is_shown_on_the_form(world):
+def test_a_future_completion_is_shown_on_the_form(cra):
     future = (timezone.localdate() + timedelta(days=3)).isoformat()
-    response = logged_in(world.cra).post(reverse("staffing:training"), {
+    response = logged_in(cra).post(reverse("staffing:training"), {
         "kind": "gcp", "completed_on": future})
     assert response.status_code == 200
     assert "in the future" in response.content.decode()
     assert not TrainingRecord.objects.exists()
 
 
-def test_a_sponsor_user_cannot_add_training(world):
-    client = logged_in(world.sponsor)
+def test_a_sponsor_user_cannot_add_training(sponsor):
+    client = logged_in(sponsor)
     assert client.get(reverse("staffing:training")).status_code == 200
     response = client.post(reverse("staffing:training"), {
         "kind": "gcp", "completed_on": "2026-03-02"})
@@ -81,72 +153,72 @@ def test_a_sponsor_user_cannot_add_training(world):
 
 @pytest.mark.parametrize(("persona", "status"), [
     ("admin", 200), ("crm", 200), ("cra", 403), ("monitor", 403), ("sponsor", 403),
-    ("outsider", 404), ("crm_b", 404),
+    ("outsider", 404), ("other_trials_crm", 404),
 ])
-def test_trial_staff_page_is_for_the_trials_staff_managers(world, persona, status):
-    response = logged_in(getattr(world, persona)).get(staff_url(world.trial_a))
+def test_trial_staff_page_is_for_the_trials_staff_managers(trial, request, persona, status):
+    response = logged_in(request.getfixturevalue(persona)).get(staff_url(trial))
     assert response.status_code == status
 
 
-def test_trial_staff_page_lists_the_assignments(world):
-    html = logged_in(world.crm).get(staff_url(world.trial_a)).content.decode()
+def test_trial_staff_page_lists_the_assignments(crm, cra, trial, site):
+    html = logged_in(crm).get(staff_url(trial)).content.decode()
     assert "Cra Tester" in html
     assert "Clinical research associate" in html
-    assert world.site_a1.institution in html
+    assert site.institution in html
 
 
-def test_adding_an_assignment_on_the_page_grants_access(world):
-    newcomer = make_user("new_cra", world.cro)
-    response = logged_in(world.crm).post(staff_url(world.trial_a), {
-        "action": "start", "user": newcomer.pk, "role": "CRA", "site": world.site_a2.pk,
+def test_adding_an_assignment_on_the_page_grants_access(crm, trial, second_site):
+    newcomer = UserFactory(username="new_cra")
+    response = logged_in(crm).post(staff_url(trial), {
+        "action": "start", "user": newcomer.pk, "role": "CRA", "site": second_site.pk,
         "start_date": timezone.localdate().isoformat(), "allocation": "0.4"})
     assert response.status_code == 302
     assignment = Assignment.objects.get(user=newcomer)
-    assert (assignment.site, assignment.allocation) == (world.site_a2, Decimal("0.4"))
-    assert list(trials_visible_to(user=newcomer)) == [world.trial_a]
+    assert (assignment.site, assignment.allocation) == (second_site, Decimal("0.4"))
+    assert list(trials_visible_to(user=newcomer)) == [trial]
 
 
-def test_a_site_of_another_trial_is_refused(world):
-    newcomer = make_user("new_cra", world.cro)
-    response = logged_in(world.crm).post(staff_url(world.trial_a), {
-        "action": "start", "user": newcomer.pk, "role": "CRA", "site": world.site_b1.pk,
+def test_a_site_of_another_trial_is_refused(crm, trial, other_trials_site):
+    newcomer = UserFactory(username="new_cra")
+    response = logged_in(crm).post(staff_url(trial), {
+        "action": "start", "user": newcomer.pk, "role": "CRA", "site": other_trials_site.pk,
         "allocation": "0.4"})
     assert response.status_code == 200
     assert not Assignment.objects.filter(user=newcomer).exists()
 
 
-def test_a_service_refusal_is_shown_on_the_form(world):
-    response = logged_in(world.crm).post(staff_url(world.trial_a), {
-        "action": "start", "user": world.monitor.pk, "role": "MEDICAL_MONITOR",
-        "site": world.site_a1.pk, "allocation": "0.4"})
+def test_a_service_refusal_is_shown_on_the_form(crm, trial, monitor, site):
+    response = logged_in(crm).post(staff_url(trial), {
+        "action": "start", "user": monitor.pk, "role": "MEDICAL_MONITOR",
+        "site": site.pk, "allocation": "0.4"})
     assert response.status_code == 200
     assert "Only a CRA can be assigned to a single site." in response.content.decode()
 
 
-def test_ending_an_assignment_on_the_page(world):
+def test_ending_an_assignment_on_the_page(crm, trial, cra_assignment):
     today = timezone.localdate()
-    response = logged_in(world.crm).post(staff_url(world.trial_a), {
-        "action": "end", "assignment": world.cra_assignment.pk, "end_date": today.isoformat(),
+    response = logged_in(crm).post(staff_url(trial), {
+        "action": "end", "assignment": cra_assignment.pk, "end_date": today.isoformat(),
         "change_reason": "Handed over to a colleague"})
     assert response.status_code == 302
-    world.cra_assignment.refresh_from_db()
-    assert world.cra_assignment.end_date == today
-    assert world.cra_assignment.history.first().history_change_reason == (
+    cra_assignment.refresh_from_db()
+    assert cra_assignment.end_date == today
+    assert cra_assignment.history.first().history_change_reason == (
         "Handed over to a colleague")
 
 
-def test_ending_an_assignment_needs_a_reason(world):
-    response = logged_in(world.crm).post(staff_url(world.trial_a), {
-        "action": "end", "assignment": world.cra_assignment.pk,
+def test_ending_an_assignment_needs_a_reason(crm, trial, cra_assignment):
+    response = logged_in(crm).post(staff_url(trial), {
+        "action": "end", "assignment": cra_assignment.pk,
         "end_date": timezone.localdate().isoformat(), "change_reason": ""})
     assert response.status_code == 200
-    world.cra_assignment.refresh_from_db()
-    assert world.cra_assignment.end_date is None
+    cra_assignment.refresh_from_db()
+    assert cra_assignment.end_date is None
 
 
-def test_ending_another_trials_assignment_is_refused(world):
-    crm_b_assignment = Assignment.objects.get(user=world.crm_b, trial=world.trial_b)
-    response = logged_in(world.crm).post(staff_url(world.trial_a), {
+def test_ending_another_trials_assignment_is_refused(other_trials_crm, crm, trial):
+    crm_b_assignment = Assignment.objects.get(user=other_trials_crm)
+    response = logged_in(crm).post(staff_url(trial), {
         "action": "end", "assignment": crm_b_assignment.pk,
         "end_date": timezone.localdate().isoformat(), "change_reason": "Not mine"})
     assert response.status_code == 200
@@ -155,24 +227,24 @@ def test_ending_another_trials_assignment_is_refused(world):
 
 
 @pytest.mark.parametrize("persona", ["cra", "outsider"])
-def test_others_cannot_post_to_the_trial_staff_page(world, persona):
-    response = logged_in(getattr(world, persona)).post(staff_url(world.trial_a), {
-        "action": "end", "assignment": world.cra_assignment.pk,
+def test_others_cannot_post_to_the_trial_staff_page(trial, cra_assignment, request, persona):
+    response = logged_in(request.getfixturevalue(persona)).post(staff_url(trial), {
+        "action": "end", "assignment": cra_assignment.pk,
         "end_date": timezone.localdate().isoformat(), "change_reason": "Sneaky"})
     assert response.status_code == (403 if persona == "cra" else 404)
-    world.cra_assignment.refresh_from_db()
-    assert world.cra_assignment.end_date is None
+    cra_assignment.refresh_from_db()
+    assert cra_assignment.end_date is None
 
 
 # -------------------------------------------------------------------------------- workload page
 
 @pytest.mark.parametrize(("persona", "status"), [
-    ("admin", 200), ("crm", 200), ("crm_b", 200), ("cra", 403), ("monitor", 403),
+    ("admin", 200), ("crm", 200), ("other_trials_crm", 200), ("cra", 403), ("monitor", 403),
     ("sponsor", 403), ("outsider", 403),
 ])
-def test_workload_page_is_for_crms_and_superusers(world, persona, status):
-    assert logged_in(getattr(world, persona)).get(reverse("staffing:workload")).status_code == (
-        status)
+def test_workload_page_is_for_crms_and_superusers(request, persona, status):
+    user = request.getfixturevalue(persona)
+    assert logged_in(user).get(reverse("staffing:workload")).status_code == status
 
 
 def plan(world, owner, kind: str, in_days: float, trial=None) -> Deadline:
@@ -229,12 +301,12 @@ def test_workload_page_names_only_the_sites_the_viewer_can_see(world):
     assert world.site_b1.institution in admin_html
 
 
-def test_an_ended_assignment_leaves_the_workload(world):
+def test_an_ended_assignment_leaves_the_workload(cra_assignment, admin, crm):
     from staffing.services import assignment_end
 
-    assignment_end(assignment=world.cra_assignment, by=world.admin, reason="Left",
+    assignment_end(assignment=cra_assignment, by=admin, reason="Left",
                    end_date=timezone.localdate() - timedelta(days=1))
-    assert cra_workload(user=world.crm, today=timezone.localdate()) == []
+    assert cra_workload(user=crm, today=timezone.localdate()) == []
 
 
 # -------------------------------------------------------------------------- bounded query counts

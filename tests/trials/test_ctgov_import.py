@@ -15,12 +15,21 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from croportal.exceptions import ApplicationError
+from sites import registry_import
 from sites.models import Site
 from staffing.models import Assignment, Organisation, Role
 from tests.conftest import need_service
-from trials import ctgov_import
+from tests.factories import (
+    AdminFactory,
+    CroFactory,
+    SponsorFactory,
+    SponsorUserFactory,
+    TrialFactory,
+    crm_of,
+)
 from trials import services as trial_services
-from trials.ctgov_import import ctgov_confirm, ctgov_preview, ctgov_run
+from trials.ctgov import importing as ctgov_import
+from trials.ctgov.importing import ctgov_confirm, ctgov_preview, ctgov_run
 from trials.models import CtgovImport, Milestone, Trial
 
 pytestmark = pytest.mark.django_db
@@ -54,16 +63,22 @@ def client_for(user) -> Client:
 
 
 @pytest.fixture
-def importer(world):
-    """Trial A's CRM, who may also create trials."""
-    world.crm.user_permissions.add(Permission.objects.get(codename="add_trial"))
-    return world.crm
+def importer(db):
+    """A trial's CRM, who may also create trials."""
+    crm = crm_of(TrialFactory())
+    crm.user_permissions.add(Permission.objects.get(codename="add_trial"))
+    return crm
+
+
+@pytest.fixture
+def sponsor_org(db):
+    return SponsorFactory(name="Sponsor A")
 
 
 # ----------------------------------------------------------------------------- the services
 
 def test_preview_confirm_and_run_create_the_trial_milestones_and_sites(
-        world, importer, django_capture_on_commit_callbacks):
+        db, importer, django_capture_on_commit_callbacks):
     job = preview("NCT00023673.xml", importer)
     assert (job.state, job.nct_id, job.total, job.done) == ("preview", "NCT00023673", 41, 0)
     assert job.record["phase"] == "I/II"
@@ -113,25 +128,25 @@ def test_preview_confirm_and_run_create_the_trial_milestones_and_sites(
     assert (job.state, job.trial, job.done, job.total, job.error) == ("done", trial, 41, 41, "")
 
 
-def test_anticipated_dates_are_planned_and_a_missing_phase_must_be_chosen(world, importer):
+def test_anticipated_dates_are_planned_and_a_missing_phase_must_be_chosen(sponsor_org, importer):
     job = preview("NCT06171568.json", importer)
     with pytest.raises(ApplicationError) as refused:
-        ctgov_confirm(job=job, by=importer, sponsor=world.sponsor_a, phase=None)
+        ctgov_confirm(job=job, by=importer, sponsor=sponsor_org, phase=None)
     assert refused.value.field == "phase"
     job.refresh_from_db()
     assert job.state == "preview"
-    ctgov_confirm(job=job, by=importer, sponsor=world.sponsor_a, phase="IV", enqueue=False)
+    ctgov_confirm(job=job, by=importer, sponsor=sponsor_org, phase="IV", enqueue=False)
     trial = ctgov_run(job_id=job.pk)
-    assert (trial.phase, trial.status, trial.sponsor) == ("IV", "startup", world.sponsor_a)
+    assert (trial.phase, trial.status, trial.sponsor) == ("IV", "startup", sponsor_org)
     fpi = trial.milestones.get(kind="fpi")
     assert (fpi.baseline_date, fpi.planned_date, fpi.actual_date) == (
         date(2024, 2, 1), date(2024, 2, 1), None)
     assert trial.sites.get().country == "FR"
 
 
-def test_the_same_record_again_is_refused_at_preview_and_creates_nothing(world, importer):
+def test_the_same_record_again_is_refused_at_preview_and_creates_nothing(sponsor_org, importer):
     job = preview("NCT02210780.json", importer)
-    ctgov_confirm(job=job, by=importer, sponsor=world.sponsor_a, phase=None, enqueue=False)
+    ctgov_confirm(job=job, by=importer, sponsor=sponsor_org, phase=None, enqueue=False)
     trial = ctgov_run(job_id=job.pk)
     before = counts()
     with pytest.raises(ApplicationError) as refused:
@@ -142,11 +157,11 @@ def test_the_same_record_again_is_refused_at_preview_and_creates_nothing(world, 
     assert counts() == before
 
 
-def test_two_uploads_confirmed_before_either_ran_import_once(world, importer):
+def test_two_uploads_confirmed_before_either_ran_import_once(sponsor_org, importer):
     first = preview("NCT02210780.json", importer)
     second = preview("NCT02210780.json", importer)
     for job in (first, second):
-        ctgov_confirm(job=job, by=importer, sponsor=world.sponsor_a, phase=None, enqueue=False)
+        ctgov_confirm(job=job, by=importer, sponsor=sponsor_org, phase=None, enqueue=False)
     trial = ctgov_run(job_id=first.pk)
     assert ctgov_run(job_id=second.pk) is None
     second.refresh_from_db()
@@ -156,16 +171,16 @@ def test_two_uploads_confirmed_before_either_ran_import_once(world, importer):
     assert Site.objects.filter(trial__nct_id="NCT02210780").count() == 42
 
 
-def test_a_concurrent_import_losing_on_the_unique_nct_id_fails_cleanly(world, importer,
-                                                                       monkeypatch):
+def test_a_concurrent_import_losing_on_the_unique_nct_id_fails_cleanly(
+        sponsor_org, importer, monkeypatch):
     job = preview("NCT02210780.json", importer)
-    ctgov_confirm(job=job, by=importer, sponsor=world.sponsor_a, phase=None, enqueue=False)
+    ctgov_confirm(job=job, by=importer, sponsor=sponsor_org, phase=None, enqueue=False)
     # Another upload's import commits between this one's check and its insert.
     monkeypatch.setattr(ctgov_import, "_refuse_known", lambda nct_id, field: None)
     # trial_create's own check would see the winner too: a true race passes both checks.
     monkeypatch.setattr(trial_services, "_check_unique", lambda fields, trial=None: None)
     winner = Trial.objects.create(protocol_number="WINNER-1", title="Imported elsewhere",
-                                  sponsor=world.sponsor_a, phase="II", nct_id="NCT02210780")
+                                  sponsor=sponsor_org, phase="II", nct_id="NCT02210780")
     before = counts()
     assert ctgov_run(job_id=job.pk) is None
     job.refresh_from_db()
@@ -175,12 +190,12 @@ def test_a_concurrent_import_losing_on_the_unique_nct_id_fails_cleanly(world, im
     assert counts() == before
 
 
-def test_a_failure_half_way_creates_nothing_and_marks_the_job_failed(world, importer, settings,
-                                                                     monkeypatch):
+def test_a_failure_half_way_creates_nothing_and_marks_the_job_failed(
+        sponsor_org, importer, settings, monkeypatch):
     settings.CTGOV_IMPORT_BATCH_SIZE = 10
     job = preview("NCT00023673.xml", importer)  # 41 sites: five batches
-    ctgov_confirm(job=job, by=importer, sponsor=world.sponsor_a, phase=None, enqueue=False)
-    real = ctgov_import.bulk_create_with_history
+    ctgov_confirm(job=job, by=importer, sponsor=sponsor_org, phase=None, enqueue=False)
+    real = registry_import.bulk_create_with_history
     calls = []
 
     def second_batch_fails(objs, model, **kwargs):
@@ -189,7 +204,7 @@ def test_a_failure_half_way_creates_nothing_and_marks_the_job_failed(world, impo
             raise RuntimeError("disk full")
         return real(objs, model, **kwargs)
 
-    monkeypatch.setattr(ctgov_import, "bulk_create_with_history", second_batch_fails)
+    monkeypatch.setattr(registry_import, "bulk_create_with_history", second_batch_fails)
     before = counts()
     assert ctgov_run(job_id=job.pk) is None
     assert calls == [10, 10]
@@ -200,21 +215,21 @@ def test_a_failure_half_way_creates_nothing_and_marks_the_job_failed(world, impo
     assert job.error == ("The import failed and nothing was created "
                          "(RuntimeError: disk full).")
     # A failed import is final: a redelivered message does not run it again.
-    monkeypatch.setattr(ctgov_import, "bulk_create_with_history", real)
+    monkeypatch.setattr(registry_import, "bulk_create_with_history", real)
     assert ctgov_run(job_id=job.pk) is None
     assert counts() == before
 
 
-def test_a_redelivered_task_does_not_import_twice(world, importer):
+def test_a_redelivered_task_does_not_import_twice(sponsor_org, importer):
     job = preview("NCT02210780.json", importer)
-    ctgov_confirm(job=job, by=importer, sponsor=world.sponsor_a, phase=None, enqueue=False)
+    ctgov_confirm(job=job, by=importer, sponsor=sponsor_org, phase=None, enqueue=False)
     trial = ctgov_run(job_id=job.pk)
     before = counts()
     assert ctgov_run(job_id=job.pk) == trial
     assert counts() == before
 
 
-def test_an_unknown_country_location_is_skipped_and_the_others_imported(world, importer):
+def test_an_unknown_country_location_is_skipped_and_the_others_imported(sponsor_org, importer):
     document = {"protocolSection": {
         "identificationModule": {"nctId": "NCT09999999", "briefTitle": "Atlantis study"},
         "designModule": {"phases": ["PHASE3"]},
@@ -226,14 +241,14 @@ def test_an_unknown_country_location_is_skipped_and_the_others_imported(world, i
     job = ctgov_preview(data=json.dumps(document).encode(), filename="atlantis.json",
                         by=importer)
     assert job.total == 1
-    ctgov_confirm(job=job, by=importer, sponsor=world.sponsor_a, phase=None, enqueue=False)
+    ctgov_confirm(job=job, by=importer, sponsor=sponsor_org, phase=None, enqueue=False)
     trial = ctgov_run(job_id=job.pk)
     assert trial.protocol_number == "NCT09999999"  # no org study id: the NCT ID
     assert list(trial.sites.values_list("number", "institution", "country")) == [
         ("001", "Hôpital Nord", "FR")]
 
 
-def test_sponsor_by_name_is_reused_whatever_its_case_and_never_a_cro(world, importer):
+def test_sponsor_by_name_is_reused_whatever_its_case_and_never_a_cro(importer):
     regeneron = Organisation.objects.create(name="REGENERON PHARMACEUTICALS", kind="SPONSOR")
     job = preview("NCT02210780.json", importer)
     ctgov_confirm(job=job, by=importer, sponsor=None, sponsor_name="Regeneron Pharmaceuticals",
@@ -248,7 +263,7 @@ def test_sponsor_by_name_is_reused_whatever_its_case_and_never_a_cro(world, impo
     assert refused.value.field == "sponsor_name"
     assert "not a sponsor" in refused.value.message
     with pytest.raises(ApplicationError) as refused:
-        ctgov_confirm(job=other, by=importer, sponsor=world.cro, phase=None)
+        ctgov_confirm(job=other, by=importer, sponsor=CroFactory(), phase=None)
     assert refused.value.field == "sponsor"
     with pytest.raises(ApplicationError) as refused:
         ctgov_confirm(job=other, by=importer, sponsor=None, sponsor_name="  ", phase=None)
@@ -257,11 +272,11 @@ def test_sponsor_by_name_is_reused_whatever_its_case_and_never_a_cro(world, impo
     assert other.state == "preview"
 
 
-def test_the_org_study_id_already_used_falls_back_to_the_nct_id(world, importer):
-    Trial.objects.create(protocol_number="RTOG L-0117", title="Older", sponsor=world.sponsor_a,
+def test_the_org_study_id_already_used_falls_back_to_the_nct_id(sponsor_org, importer):
+    Trial.objects.create(protocol_number="RTOG L-0117", title="Older", sponsor=sponsor_org,
                          phase="II")
     job = preview("NCT00023673.xml", importer)
-    ctgov_confirm(job=job, by=importer, sponsor=world.sponsor_a, phase=None, enqueue=False)
+    ctgov_confirm(job=job, by=importer, sponsor=sponsor_org, phase=None, enqueue=False)
     assert ctgov_run(job_id=job.pk).protocol_number == "NCT00023673"
 
 
@@ -272,8 +287,8 @@ def upload(client: Client, name: str, data: bytes | None = None):
     return client.post("/trials/import/", {"file": SimpleUploadedFile(name, content)})
 
 
-def test_upload_preview_confirm_and_progress_pages(world, importer,
-                                                   django_capture_on_commit_callbacks):
+def test_upload_preview_confirm_and_progress_pages(
+        sponsor_org, importer, django_capture_on_commit_callbacks):
     client = client_for(importer)
     trials = client.get("/trials/")
     assert 'id="ctgov-import-link"' in trials.content.decode()
@@ -293,7 +308,7 @@ def test_upload_preview_confirm_and_progress_pages(world, importer,
 
     with django_capture_on_commit_callbacks() as queued:
         response = client.post(f"/trials/import/{job.pk}/", {
-            "sponsor": world.sponsor_a.pk, "sponsor_name": "", "phase": "II"})
+            "sponsor": sponsor_org.pk, "sponsor_name": "", "phase": "II"})
     assert response.status_code == 302
     assert response["Location"] == f"/trials/import/{job.pk}/progress/"
     assert len(queued) == 1
@@ -310,7 +325,7 @@ def test_upload_preview_confirm_and_progress_pages(world, importer,
     assert client.get(f"/trials/import/{job.pk}/")["Location"].endswith("/progress/")
 
 
-def test_an_existing_sponsor_is_preselected(world, importer):
+def test_an_existing_sponsor_is_preselected(importer):
     tibotec = Organisation.objects.create(name="Tibotec Pharmaceuticals, Ireland", kind="SPONSOR")
     client = client_for(importer)
     upload(client, "NCT00081588.xml")
@@ -319,7 +334,7 @@ def test_an_existing_sponsor_is_preselected(world, importer):
     assert f'<option value="{tibotec.pk}" selected>' in page
 
 
-def test_a_malformed_upload_is_a_form_error_and_creates_nothing(world, importer):
+def test_a_malformed_upload_is_a_form_error_and_creates_nothing(importer):
     before = counts()
     response = upload(client_for(importer), "NCT00000000.xml", b"<html><body>oops</body></html>")
     assert response.status_code == 200
@@ -328,20 +343,20 @@ def test_a_malformed_upload_is_a_form_error_and_creates_nothing(world, importer)
     assert counts() == before
 
 
-def test_a_record_already_imported_is_a_form_error(world, importer):
-    Trial.objects.filter(pk=world.trial_b.pk).update(nct_id="NCT02210780")
+def test_a_record_already_imported_is_a_form_error(importer):
+    TrialFactory(protocol_number="B-001", nct_id="NCT02210780")
     response = upload(client_for(importer), "NCT02210780.json")
     assert response.status_code == 200
     assert "NCT02210780 is already in the portal as trial B-001." in response.content.decode()
     assert not CtgovImport.objects.exists()
 
 
-def test_a_missing_phase_is_a_form_error_on_the_preview(world, importer):
+def test_a_missing_phase_is_a_form_error_on_the_preview(sponsor_org, importer):
     client = client_for(importer)
     upload(client, "NCT06171568.json")
     job = CtgovImport.objects.get()
     response = client.post(f"/trials/import/{job.pk}/", {
-        "sponsor": world.sponsor_a.pk, "phase": ""})
+        "sponsor": sponsor_org.pk, "phase": ""})
     assert response.status_code == 200
     assert "The registry gives no phase for this study: choose one." in response.content.decode()
     job.refresh_from_db()
@@ -363,19 +378,20 @@ def test_people_who_cannot_create_trials_get_403(world, importer, persona):
     assert job.state == "preview"
 
 
-def test_another_users_import_is_404_but_an_administrator_sees_it(world, importer):
+def test_another_users_import_is_404_but_an_administrator_sees_it(sponsor_org, importer):
     job = preview("NCT02210780.json", importer)
-    world.crm_b.user_permissions.add(Permission.objects.get(codename="add_trial"))
-    other = client_for(world.crm_b)
+    other_crm = crm_of(TrialFactory())
+    other_crm.user_permissions.add(Permission.objects.get(codename="add_trial"))
+    other = client_for(other_crm)
     for path in ("", "progress/", "progress/bar/"):
         assert other.get(f"/trials/import/{job.pk}/{path}").status_code == 404
     assert other.post(f"/trials/import/{job.pk}/", {
-        "sponsor": world.sponsor_a.pk}).status_code == 404
-    assert client_for(world.admin).get(f"/trials/import/{job.pk}/").status_code == 200
+        "sponsor": sponsor_org.pk}).status_code == 404
+    assert client_for(AdminFactory()).get(f"/trials/import/{job.pk}/").status_code == 200
     assert Client().get(f"/trials/import/{job.pk}/").status_code == 302  # to the log-in page
 
 
-def test_the_progress_bar_shows_the_percentage_and_a_failure(world, importer):
+def test_the_progress_bar_shows_the_percentage_and_a_failure(importer):
     job = preview("NCT02210780.json", importer)
     CtgovImport.objects.filter(pk=job.pk).update(state="running", done=21, total=42)
     client = client_for(importer)
@@ -391,7 +407,7 @@ def test_the_progress_bar_shows_the_percentage_and_a_failure(world, importer):
     assert "hx-trigger" not in bar
 
 
-def test_the_preview_page_does_not_query_per_location(world, importer):
+def test_the_preview_page_does_not_query_per_location(importer):
     client = client_for(importer)
     pages = {}
     for name in ("NCT00001177.xml", "NCT02465060.xml"):  # 1 location, 1,218 locations
@@ -408,7 +424,8 @@ def test_the_preview_page_does_not_query_per_location(world, importer):
 
 # ---------------------------------------------------------------------------- the command
 
-def test_command_imports_a_record_with_the_crm_as_importer(world):
+def test_command_imports_a_record_with_the_crm_as_importer(db):
+    crm = crm_of(TrialFactory(), username="crm_a")
     out = StringIO()
     call_command("import_ctgov", str(record_path("NCT02481830.xml")), "--crm", "crm_a",
                  stdout=out)
@@ -418,23 +435,26 @@ def test_command_imports_a_record_with_the_crm_as_importer(world):
     assert trial.sponsor.name == "Bristol-Myers Squibb"
     assert trial.sites.count() == 149
     assert trial.sites.filter(country="KR").exists()
-    assert Assignment.objects.filter(user=world.crm, trial=trial, role=Role.CRM).exists()
+    assert Assignment.objects.filter(user=crm, trial=trial, role=Role.CRM).exists()
     job = CtgovImport.objects.get(nct_id="NCT02481830")
-    assert (job.state, job.created_by, job.trial) == ("done", world.crm, trial)
+    assert (job.state, job.created_by, job.trial) == ("done", crm, trial)
 
 
-def test_command_sponsor_option_picks_an_existing_sponsor(world):
+def test_command_sponsor_option_picks_an_existing_sponsor(sponsor_org):
+    admin = AdminFactory()
     out = StringIO()
     call_command("import_ctgov", str(record_path("NCT02210780.json")), "--sponsor", "sponsor a",
                  stdout=out)
     trial = Trial.objects.get(nct_id="NCT02210780")
-    assert trial.sponsor == world.sponsor_a
+    assert trial.sponsor == sponsor_org
     assert not Organisation.objects.filter(name="Regeneron Pharmaceuticals").exists()
-    assert CtgovImport.objects.get().created_by == world.admin  # the first superuser
+    assert CtgovImport.objects.get().created_by == admin  # the first superuser
     assert "with 42 sites" in out.getvalue()
 
 
-def test_command_refuses_a_malformed_file_and_creates_nothing(world, tmp_path):
+def test_command_refuses_a_malformed_file_and_creates_nothing(db, tmp_path):
+    AdminFactory()  # who the command imports as without --crm
+    SponsorUserFactory(username="sponsor_viewer_a")
     bad = tmp_path / "NCT01234567.json"
     bad.write_bytes(b'{"protocolSection": {"identificationModule": {"nctId": "NCT0')
     before = counts()

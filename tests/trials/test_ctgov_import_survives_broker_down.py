@@ -10,10 +10,12 @@ import time_machine
 from django.conf import settings
 from django.utils import timezone
 
+from tests.factories import SponsorFactory, TrialFactory, crm_of
 from tests.outage import broker_down
 from tests.trials.test_ctgov_import import client_for, counts, preview
-from trials import ctgov_import, tasks
-from trials.ctgov_import import ctgov_confirm, ctgov_imports_stale, ctgov_run
+from trials import tasks
+from trials.ctgov import importing as ctgov_import
+from trials.ctgov.importing import ctgov_confirm, ctgov_imports_stale, ctgov_run
 from trials.models import CtgovImport, Trial
 
 pytestmark = pytest.mark.django_db
@@ -22,11 +24,18 @@ RECORD = "NCT02210780.json"  # 42 sites
 
 
 @pytest.fixture
-def importer(world):
+def importer(db):
+    """A trial's CRM, who may also create trials."""
     from django.contrib.auth.models import Permission
 
-    world.crm.user_permissions.add(Permission.objects.get(codename="add_trial"))
-    return world.crm
+    crm = crm_of(TrialFactory())
+    crm.user_permissions.add(Permission.objects.get(codename="add_trial"))
+    return crm
+
+
+@pytest.fixture
+def sponsor_org(db):
+    return SponsorFactory(name="Sponsor A")
 
 
 def record_publishes(monkeypatch) -> list[int]:
@@ -50,12 +59,12 @@ def confirm_while_the_broker_is_down(job, by, capture) -> CtgovImport:
 
 
 @pytest.mark.django_db(transaction=True)
-def test_confirming_with_the_broker_down_answers_and_keeps_the_job(world, importer, caplog):
+def test_confirming_with_the_broker_down_answers_and_keeps_the_job(sponsor_org, importer, caplog):
     job = preview(RECORD, importer)
     client = client_for(importer)
     with broker_down(), caplog.at_level(logging.ERROR, logger="trials.tasks"):
         response = client.post(f"/trials/import/{job.pk}/", {  # commits: on_commit runs here
-            "sponsor": world.sponsor_a.pk, "sponsor_name": "", "phase": "II"})
+            "sponsor": sponsor_org.pk, "sponsor_name": "", "phase": "II"})
     assert response.status_code == 302
     assert response["Location"] == f"/trials/import/{job.pk}/progress/"
     job.refresh_from_db()
@@ -67,7 +76,7 @@ def test_confirming_with_the_broker_down_answers_and_keeps_the_job(world, import
 
 
 def test_the_redispatch_publishes_a_job_once_the_broker_answers(
-        world, importer, monkeypatch, django_capture_on_commit_callbacks):
+        db, importer, monkeypatch, django_capture_on_commit_callbacks):
     job = confirm_while_the_broker_is_down(preview(RECORD, importer), importer,
                                            django_capture_on_commit_callbacks)
     assert (job.state, job.dispatched_at) == ("queued", None)
@@ -85,18 +94,18 @@ def test_the_redispatch_publishes_a_job_once_the_broker_answers(
 
 
 def test_a_confirm_with_the_broker_up_is_published_once_and_marked(
-        world, importer, published, django_capture_on_commit_callbacks):
+        sponsor_org, importer, published, django_capture_on_commit_callbacks):
     job = preview(RECORD, importer)
     with django_capture_on_commit_callbacks(execute=True):
-        ctgov_confirm(job=job, by=importer, sponsor=world.sponsor_a, phase=None)
+        ctgov_confirm(job=job, by=importer, sponsor=sponsor_org, phase=None)
     job.refresh_from_db()
     assert published == [job.pk]
     assert job.dispatched_at is not None
 
 
-def test_a_job_published_twice_is_imported_once(world, importer):
+def test_a_job_published_twice_is_imported_once(sponsor_org, importer):
     job = preview(RECORD, importer)
-    ctgov_confirm(job=job, by=importer, sponsor=world.sponsor_a, phase=None, enqueue=False)
+    ctgov_confirm(job=job, by=importer, sponsor=sponsor_org, phase=None, enqueue=False)
     first = ctgov_import._claim(job.pk)  # the first delivery is importing
     assert first is not None
     before = counts()
@@ -106,9 +115,9 @@ def test_a_job_published_twice_is_imported_once(world, importer):
     assert job.state == "running"
 
 
-def test_a_run_whose_worker_died_is_published_and_claimed_again(world, importer, published):
+def test_a_run_whose_worker_died_is_published_and_claimed_again(sponsor_org, importer, published):
     job = preview(RECORD, importer)
-    ctgov_confirm(job=job, by=importer, sponsor=world.sponsor_a, phase=None, enqueue=False)
+    ctgov_confirm(job=job, by=importer, sponsor=sponsor_org, phase=None, enqueue=False)
     assert ctgov_import._claim(job.pk) is not None
     long_ago = timezone.now() - timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT + 61)
     assert job.pk not in ctgov_imports_stale()  # running, within the time limit
@@ -127,4 +136,4 @@ def test_beat_runs_the_redispatch_every_minute():
     entry = app.conf.beat_schedule["ctgov-imports-redispatch"]
     assert entry["task"] == tasks.ctgov_imports_redispatch.name
     assert entry["schedule"] == 60.0
-    assert entry["options"]["expires"] < 60
+    assert entry["options"]["expire_seconds"] < 60  # django-celery-beat's name for expires

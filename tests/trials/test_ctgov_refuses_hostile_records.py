@@ -1,6 +1,6 @@
 """A ClinicalTrials.gov record with NUL, lone surrogates, a 5,000-digit number, deep nesting or an
 absurd date is refused with a clear message (upload page: a form error; command: CommandError)
-and creates nothing; it used to be a server error or a crash (issue 9)."""
+and creates nothing; it used to be a server error or a crash."""
 
 import json
 
@@ -11,6 +11,7 @@ from django.core.management import CommandError, call_command
 from django.test import Client
 
 from sites.models import Site
+from tests.factories import AdminFactory, SponsorFactory, TrialFactory, crm_of
 from trials.ctgov import CtgovError, parse_record
 from trials.models import CtgovImport, Milestone, Trial
 
@@ -93,10 +94,11 @@ def counts() -> dict:
 
 @pytest.mark.parametrize("shape", ["NUL in a string", "a lone surrogate", "a 5,000-digit number",
                                    "deep JSON nesting", "a completion date in 9999"])
-def test_the_upload_page_shows_a_form_error_and_creates_nothing(world, shape):
-    world.crm.user_permissions.add(Permission.objects.get(codename="add_trial"))
+def test_the_upload_page_shows_a_form_error_and_creates_nothing(db, shape):
+    crm = crm_of(TrialFactory())
+    crm.user_permissions.add(Permission.objects.get(codename="add_trial"))
     client = Client()
-    client.force_login(world.crm)
+    client.force_login(crm)
     data, message = HOSTILE[shape]
     before = counts()
     response = client.post("/trials/import/", {"file": SimpleUploadedFile("study.json", data)})
@@ -107,7 +109,8 @@ def test_the_upload_page_shows_a_form_error_and_creates_nothing(world, shape):
 
 @pytest.mark.parametrize("shape", ["NUL in a string", "a lone surrogate", "a 5,000-digit number",
                                    "deep XML nesting", "an XML date in year 1"])
-def test_the_command_raises_command_error_and_creates_nothing(world, tmp_path, shape):
+def test_the_command_raises_command_error_and_creates_nothing(db, tmp_path, shape):
+    AdminFactory()  # who the command imports as
     data, message = HOSTILE[shape]
     path = tmp_path / "study.json"
     path.write_bytes(data)
@@ -117,9 +120,11 @@ def test_the_command_raises_command_error_and_creates_nothing(world, tmp_path, s
     assert counts() == before
 
 
-def test_the_command_stores_a_file_name_that_is_not_utf8(world, tmp_path):
+def test_the_command_stores_a_file_name_that_is_not_utf8(db, tmp_path):
     """A file name of non-UTF-8 bytes comes to Python as lone surrogates, which PostgreSQL
     cannot store; the job keeps a readable name instead."""
+    AdminFactory()  # who the command imports as
+    SponsorFactory(name="Sponsor A")
     path = tmp_path / "study-\udcff.json"
     path.write_bytes(json.dumps(study()).encode())
     with pytest.raises(CommandError, match="no phase"):

@@ -6,7 +6,7 @@ from django.db import transaction
 from croportal.exceptions import ApplicationError
 from staffing.models import Organisation, User
 from trials.ctgov import CtgovRecord
-from trials.ctgov_import import ctgov_confirm, ctgov_preview, ctgov_run
+from trials.ctgov.importing import ctgov_confirm, ctgov_preview, ctgov_run
 from trials.models import Phase
 
 OPTIONS = {"phase": "--phase", "sponsor": "--sponsor", "sponsor_name": "--sponsor"}

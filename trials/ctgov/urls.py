@@ -1,0 +1,11 @@
+from django.urls import path
+
+from trials.ctgov import views
+
+app_name = "ctgov"
+urlpatterns = [
+    path("", views.ctgov_upload, name="upload"),
+    path("<int:pk>/", views.ctgov_preview, name="preview"),
+    path("<int:pk>/progress/", views.ctgov_progress, name="progress"),
+    path("<int:pk>/progress/bar/", views.ctgov_progress_bar, name="progress_bar"),
+]
