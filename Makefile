@@ -39,9 +39,12 @@ run: setup
 	$(PY) -m celery -A croportal beat -l warning -S django & \
 	$(PY) manage.py runserver $(HOST):$(PORT)
 
-## test: the whole suite (SQLite by default; PostgreSQL/Redis when DATABASE_URL/REDIS_URL are set)
+## test: the whole suite (SQLite by default; PostgreSQL/Redis when DATABASE_URL/REDIS_URL are set),
+## in parallel: a pytest-xdist worker per core. One file without workers:
+##   make test PYTEST_XDIST= PYTEST_ARGS=tests/sites/test_pages.py   (or PYTEST_ARGS="-n0 ...")
+PYTEST_XDIST ?= -n auto --dist loadgroup
 test: setup
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest $(PYTEST_XDIST) $(PYTEST_ARGS)
 
 ## lint: ruff, mypy on services/selectors, migrations up to date
 lint: setup

@@ -62,8 +62,9 @@ def liveness(*, now: datetime | None = None) -> dict:
               .values_list("seen_at", flat=True).first() for kind in Heartbeat.Kind.values}
     queues = {queue: worker_seen_at(queue=queue, now=now) is not None
               for queue in settings.WORKER_QUEUES.values()}
-    beat_ok = bool(latest["beat"]) and (
-        now - latest["beat"] <= timedelta(seconds=beat_fresh_seconds()))
+    beat_seen = latest["beat"]
+    beat_ok = beat_seen is not None and (
+        now - beat_seen <= timedelta(seconds=beat_fresh_seconds()))
     return {
         "worker": {"seen": _iso(latest["worker"]), "ok": all(queues.values()), "queues": queues},
         "beat": {"seen": _iso(latest["beat"]), "ok": beat_ok},

@@ -44,6 +44,8 @@ from trials.services import (
 PASSWORD = "correct-horse-battery-staple"
 IN_CI = os.environ.get("CI", "").lower() == "true"
 FAST_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+# trial, site, crm, cra, cra_assignment, admin: a small study built by factories.
+pytest_plugins = ["tests.study"]
 
 # ------------------------------------------------------------ parallel runs (pytest-xdist)
 # `make test` runs the suite in xdist workers ("gw0", "gw1", ...). Each has its own test

@@ -7,6 +7,7 @@ from celery import shared_task
 from django.db import OperationalError
 
 from trials.ctgov import importing as ctgov_import
+from trials.ctgov import selectors as ctgov_selectors
 
 logger = logging.getLogger(__name__)
 
@@ -28,7 +29,7 @@ def ctgov_import_run(job_id: int) -> str:
              autoretry_for=(OperationalError,), retry_backoff=True, max_retries=3)
 def ctgov_imports_redispatch() -> int:
     """Publish again the imports that no worker has taken (run by beat every minute)."""
-    stale = ctgov_import.ctgov_imports_stale()
+    stale = ctgov_selectors.ctgov_imports_stale()
     if stale:
         logger.info("ClinicalTrials.gov imports re-dispatched: %s", stale)
     return dispatch(stale)

@@ -37,8 +37,9 @@ def browser_type_launch_args(browser_type_launch_args):
     }
 
 
-@pytest.fixture(autouse=True)
+@pytest.fixture(scope="session", autouse=True)
 def _chromium_present():
+    """Session-scoped, so it is asked before Playwright's session-scoped browser launches."""
     need_service(CHROMIUM.exists(), f"needs Chromium at {CHROMIUM}")
 
 

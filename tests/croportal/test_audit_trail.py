@@ -12,7 +12,6 @@ from tests.conftest import api_as
 from tests.factories import (
     AdverseEventFactory,
     TrialFactory,
-    crm_of,
     monitor_of,
     sponsor_viewer_of,
 )
@@ -23,11 +22,6 @@ from trials.services import trial_update
 @pytest.fixture
 def trial(db):
     return TrialFactory(protocol_number="A-001", title="Trial A")
-
-
-@pytest.fixture
-def crm(trial):
-    return crm_of(trial)
 
 
 @pytest.fixture

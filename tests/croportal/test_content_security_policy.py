@@ -7,23 +7,6 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
-from tests.factories import AdminFactory, TrialFactory, crm_of
-
-
-@pytest.fixture
-def trial(db):
-    return TrialFactory()
-
-
-@pytest.fixture
-def crm(trial):
-    return crm_of(trial)
-
-
-@pytest.fixture
-def admin(db):
-    return AdminFactory()
-
 pytestmark = pytest.mark.django_db
 
 TEMPLATES = Path(settings.BASE_DIR) / "templates"

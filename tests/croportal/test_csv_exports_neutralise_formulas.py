@@ -8,22 +8,13 @@ import pytest
 
 from croportal.audit import audited_save
 from croportal.csv_safe import csv_cell, csv_writer
-from tests.factories import AdminFactory, TrialFactory, crm_of
+from tests.factories import TrialFactory
 
 
 @pytest.fixture
 def trial(db):
     return TrialFactory(protocol_number="A-001", title="Trial A")
 
-
-@pytest.fixture
-def crm(trial):
-    return crm_of(trial)
-
-
-@pytest.fixture
-def admin(db):
-    return AdminFactory()
 
 pytestmark = pytest.mark.django_db
 

@@ -18,46 +18,11 @@ from sites.models import EssentialDocument
 from staffing.models import Assignment
 from tests.conftest import api_as
 from tests.factories import (
-    AdminFactory,
     EssentialDocumentFactory,
     MilestoneFactory,
-    SiteFactory,
-    TrialFactory,
-    cra_of,
-    crm_of,
 )
 from trials.models import Milestone, Trial
 from trials.services import milestone_create
-
-
-@pytest.fixture
-def trial(db):
-    return TrialFactory()
-
-
-@pytest.fixture
-def site(trial):
-    return SiteFactory(trial=trial)
-
-
-@pytest.fixture
-def crm(trial):
-    return crm_of(trial)
-
-
-@pytest.fixture
-def cra(site):
-    return cra_of(site)
-
-
-@pytest.fixture
-def cra_assignment(cra):
-    return Assignment.objects.get(user=cra)
-
-
-@pytest.fixture
-def admin(db):
-    return AdminFactory()
 
 
 @pytest.fixture

@@ -7,18 +7,13 @@ from rest_framework.test import APIClient
 
 from croportal.parsers import MAX_DEPTH, check_json_document, json_loads_checked
 from tests.conftest import api_as
-from tests.factories import TrialFactory, crm_of
+from tests.factories import TrialFactory
 from trials.models import Trial
 
 
 @pytest.fixture
 def trial(db):
     return TrialFactory(protocol_number="A-001", title="Trial A")
-
-
-@pytest.fixture
-def crm(trial):
-    return crm_of(trial)
 
 
 def nested(depth: int) -> str:

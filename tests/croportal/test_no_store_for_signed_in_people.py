@@ -6,27 +6,6 @@ from django.test import Client
 
 from reminders.services import calendar_feed_regenerate
 from tests.conftest import PASSWORD
-from tests.factories import SiteFactory, TrialFactory, cra_of, crm_of
-
-
-@pytest.fixture
-def trial(db):
-    return TrialFactory()
-
-
-@pytest.fixture
-def site(trial):
-    return SiteFactory(trial=trial)
-
-
-@pytest.fixture
-def crm(trial):
-    return crm_of(trial)
-
-
-@pytest.fixture
-def cra(site):
-    return cra_of(site)
 
 pytestmark = pytest.mark.django_db
 

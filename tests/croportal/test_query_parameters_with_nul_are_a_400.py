@@ -1,23 +1,11 @@
 """A NUL character (or a lone surrogate) in a query parameter is a clear 400, JSON under /api/
 and a plain page elsewhere; on PostgreSQL the CTCAE search used to fail with a 500."""
 
-import pytest
 from django.http import HttpResponse, QueryDict
 from django.test import Client, RequestFactory
 
 from croportal.middleware import RefuseUnstorableQueryMiddleware
 from tests.conftest import api_as
-from tests.factories import TrialFactory, crm_of
-
-
-@pytest.fixture
-def trial(db):
-    return TrialFactory()
-
-
-@pytest.fixture
-def crm(trial):
-    return crm_of(trial)
 
 
 def test_the_ctcae_search_api_refuses_nul_with_a_json_400(crm):

@@ -11,26 +11,8 @@ from tests.conftest import api_as
 from tests.factories import (
     EssentialDocumentFactory,
     MilestoneFactory,
-    SiteFactory,
-    TrialFactory,
-    crm_of,
 )
 from trials.models import Milestone, Trial
-
-
-@pytest.fixture
-def trial(db):
-    return TrialFactory()
-
-
-@pytest.fixture
-def site(trial):
-    return SiteFactory(trial=trial)
-
-
-@pytest.fixture
-def crm(trial):
-    return crm_of(trial)
 
 
 @pytest.fixture

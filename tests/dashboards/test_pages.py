@@ -2,20 +2,11 @@ import pytest
 from django.urls import reverse
 
 from tests.factories import (
-    AdminFactory,
     SiteFactory,
-    TrialFactory,
     UserFactory,
-    cra_of,
-    crm_of,
     monitor_of,
     sponsor_viewer_of,
 )
-
-
-@pytest.fixture
-def trial(db):
-    return TrialFactory()
 
 
 @pytest.fixture
@@ -29,16 +20,6 @@ def second_site(trial):
 
 
 @pytest.fixture
-def crm(trial):
-    return crm_of(trial)
-
-
-@pytest.fixture
-def cra(site):
-    return cra_of(site)
-
-
-@pytest.fixture
 def monitor(trial):
     return monitor_of(trial)
 
@@ -47,11 +28,6 @@ def monitor(trial):
 def sponsor(trial):
     """The trial's sponsor viewer."""
     return sponsor_viewer_of(trial)
-
-
-@pytest.fixture
-def admin(db):
-    return AdminFactory()
 
 
 SECTIONS = {"crm": "home-crm", "cra": "home-cra", "monitor": "home-monitor",

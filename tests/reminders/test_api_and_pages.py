@@ -11,15 +11,12 @@ from icalendar import Calendar
 
 from reminders import services
 from reminders.models import CalendarFeed, Deadline, Digest, Notification
-from staffing.models import Assignment
 from staffing.services import assignment_end
 from tests.conftest import api_as
 from tests.factories import (
     DeadlineFactory,
     NotificationFactory,
-    SiteFactory,
     TrialFactory,
-    cra_of,
     crm_of,
     monitor_of,
     sponsor_viewer_of,
@@ -29,26 +26,6 @@ from tests.factories import (
 @pytest.fixture
 def trial(db):
     return TrialFactory(protocol_number="A-001")
-
-
-@pytest.fixture
-def site(trial):
-    return SiteFactory(trial=trial)
-
-
-@pytest.fixture
-def crm(trial):
-    return crm_of(trial)
-
-
-@pytest.fixture
-def cra(site):
-    return cra_of(site)
-
-
-@pytest.fixture
-def cra_assignment(cra):
-    return Assignment.objects.get(user=cra)
 
 
 @pytest.fixture

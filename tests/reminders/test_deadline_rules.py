@@ -11,33 +11,10 @@ from reminders.models import Deadline
 from reminders.services import deadline_create_manual, deadline_reassign
 from tests.conftest import api_as
 from tests.factories import (
-    SiteFactory,
     TrialFactory,
-    cra_of,
-    crm_of,
     monitor_of,
     sponsor_viewer_of,
 )
-
-
-@pytest.fixture
-def trial(db):
-    return TrialFactory()
-
-
-@pytest.fixture
-def site(trial):
-    return SiteFactory(trial=trial)
-
-
-@pytest.fixture
-def crm(trial):
-    return crm_of(trial)
-
-
-@pytest.fixture
-def cra(site):
-    return cra_of(site)
 
 
 @pytest.fixture

@@ -10,27 +10,6 @@ from croportal.exceptions import ApplicationError
 from reminders.models import Deadline, Reminder, ReminderPolicy
 from reminders.services import deadline_create_manual, deadline_upsert, reminders_claim
 from tests.conftest import api_as
-from tests.factories import SiteFactory, TrialFactory, cra_of, crm_of
-
-
-@pytest.fixture
-def trial(db):
-    return TrialFactory()
-
-
-@pytest.fixture
-def site(trial):
-    return SiteFactory(trial=trial)
-
-
-@pytest.fixture
-def crm(trial):
-    return crm_of(trial)
-
-
-@pytest.fixture
-def cra(site):
-    return cra_of(site)
 
 
 @pytest.mark.parametrize("due", ["0001-01-01T00:00:00Z", "9999-12-31T00:00:00Z",

@@ -11,35 +11,8 @@ from reminders import services
 from reminders.models import Deadline, Notification, Reminder
 from reminders.policies import DEFAULT_POLICIES, Kind
 from reminders.services import sweep as claims_of_the_sweep
-from staffing.models import Assignment
-from tests.factories import SiteFactory, TrialFactory, cra_of, crm_of
 
 NOW = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-def trial(db):
-    return TrialFactory()
-
-
-@pytest.fixture
-def site(trial):
-    return SiteFactory(trial=trial)
-
-
-@pytest.fixture
-def crm(trial):
-    return crm_of(trial)
-
-
-@pytest.fixture
-def cra(site):
-    return cra_of(site)
-
-
-@pytest.fixture
-def cra_assignment(cra):
-    return Assignment.objects.get(user=cra)
 
 
 def task_for(trial, cra, *, due_at, owner=None, key="k", kind=Kind.TASK, escalation_user=None):

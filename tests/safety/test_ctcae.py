@@ -12,22 +12,7 @@ from safety.ctcae import read_facts_file
 from safety.models import AdverseEvent, CtcaeTerm
 from safety.services import adverse_event_create
 from tests.conftest import api_as, need_service
-from tests.factories import SiteFactory, SubjectFactory, TrialFactory, cra_of, monitor_of
-
-
-@pytest.fixture
-def trial(db):
-    return TrialFactory()
-
-
-@pytest.fixture
-def site(trial):
-    return SiteFactory(trial=trial)
-
-
-@pytest.fixture
-def cra(site):
-    return cra_of(site)
+from tests.factories import SubjectFactory, monitor_of
 
 
 @pytest.fixture

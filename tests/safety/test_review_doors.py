@@ -6,12 +6,7 @@ from django.urls import reverse
 from safety.models import AdverseEvent
 from tests.admin_forms import admin_form_data
 from tests.conftest import api_as
-from tests.factories import AdminFactory, AdverseEventFactory, monitor_of
-
-
-@pytest.fixture
-def admin(db):
-    return AdminFactory()
+from tests.factories import AdverseEventFactory, monitor_of
 
 
 @pytest.fixture

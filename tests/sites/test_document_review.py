@@ -8,32 +8,12 @@ from croportal.exceptions import ApplicationError
 from sites.models import EssentialDocument
 from sites.services import document_create, document_update
 from tests.conftest import api_as
-from tests.factories import AdminFactory, SiteFactory, TrialFactory, cra_of, crm_of
-
-
-@pytest.fixture
-def trial(db):
-    return TrialFactory()
+from tests.factories import SiteFactory
 
 
 @pytest.fixture
 def site(trial):
     return SiteFactory(trial=trial, activated=True)
-
-
-@pytest.fixture
-def crm(trial):
-    return crm_of(trial)
-
-
-@pytest.fixture
-def cra(site):
-    return cra_of(site)
-
-
-@pytest.fixture
-def admin(db):
-    return AdminFactory()
 
 
 @pytest.fixture

@@ -32,8 +32,6 @@ from tests.factories import (
     SiteFactory,
     SubjectFactory,
     TrialFactory,
-    cra_of,
-    crm_of,
 )
 from trials.models import Milestone, Trial
 from trials.services import (
@@ -60,21 +58,6 @@ def site(trial):
 def second_site(trial):
     """A site not yet active."""
     return SiteFactory(trial=trial)
-
-
-@pytest.fixture
-def crm(trial):
-    return crm_of(trial)
-
-
-@pytest.fixture
-def cra(site):
-    return cra_of(site)
-
-
-@pytest.fixture
-def admin(db):
-    return AdminFactory()
 
 
 @pytest.fixture

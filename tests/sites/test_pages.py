@@ -23,17 +23,9 @@ from tests.factories import (
     SiteConsentVersionFactory,
     SiteFactory,
     SubjectFactory,
-    TrialFactory,
-    cra_of,
-    crm_of,
     sponsor_viewer_of,
 )
 from trials.services import consent_version_create
-
-
-@pytest.fixture
-def trial(db):
-    return TrialFactory()
 
 
 @pytest.fixture
@@ -48,24 +40,9 @@ def second_site(trial):
 
 
 @pytest.fixture
-def crm(trial):
-    return crm_of(trial)
-
-
-@pytest.fixture
-def cra(site):
-    return cra_of(site)
-
-
-@pytest.fixture
 def sponsor(trial):
     """The trial's sponsor viewer."""
     return sponsor_viewer_of(trial)
-
-
-@pytest.fixture
-def admin(db):
-    return AdminFactory()
 
 
 @pytest.fixture

@@ -12,12 +12,7 @@ from sites.models import Site
 from sites.services import site_update
 from tests.admin_forms import admin_form_data
 from tests.conftest import api_as
-from tests.factories import AdminFactory, SiteFactory, TrialFactory, crm_of
-
-
-@pytest.fixture
-def trial(db):
-    return TrialFactory()
+from tests.factories import SiteFactory
 
 
 @pytest.fixture
@@ -28,16 +23,6 @@ def site(trial):
 @pytest.fixture
 def second_site(trial):
     return SiteFactory(trial=trial)
-
-
-@pytest.fixture
-def crm(trial):
-    return crm_of(trial)
-
-
-@pytest.fixture
-def admin(db):
-    return AdminFactory()
 
 
 def later_than_activation(site: Site) -> str:

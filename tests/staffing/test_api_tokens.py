@@ -14,7 +14,7 @@ from rest_framework.test import APIClient
 
 from staffing.models import ApiToken
 from tests.conftest import PASSWORD
-from tests.factories import AdminFactory, UserFactory
+from tests.factories import UserFactory
 
 T0 = datetime(2026, 7, 1, 8, 0, tzinfo=UTC)
 NEW_PASSWORD = "another-long-passphrase-42"
@@ -24,11 +24,6 @@ NEW_PASSWORD = "another-long-passphrase-42"
 def member(db):
     """A CRO member who asks for tokens with their password."""
     return UserFactory(username="crm_a")
-
-
-@pytest.fixture
-def admin(db):
-    return AdminFactory()
 
 
 def issue(api: APIClient, username: str = "crm_a") -> str:

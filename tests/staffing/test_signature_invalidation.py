@@ -10,7 +10,7 @@ from safety.models import AdverseEvent
 from safety.services import adverse_event_review
 from staffing.models import Signature, SignatureInvalidation
 from tests.conftest import PASSWORD
-from tests.factories import AdverseEventFactory, crm_of, monitor_of
+from tests.factories import AdverseEventFactory, monitor_of
 
 
 @pytest.fixture
@@ -27,11 +27,6 @@ def trial(event):
 @pytest.fixture
 def monitor(trial):
     return monitor_of(trial)
-
-
-@pytest.fixture
-def crm(trial):
-    return crm_of(trial)
 
 
 def signed(monitor, event) -> Signature:

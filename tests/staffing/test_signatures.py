@@ -7,7 +7,7 @@ from safety.models import AdverseEvent
 from safety.services import adverse_event_review
 from staffing.models import Signature
 from tests.conftest import PASSWORD, api_as
-from tests.factories import AdverseEventFactory, crm_of, monitor_of
+from tests.factories import AdverseEventFactory, monitor_of
 from trials.services import trial_update
 
 
@@ -25,11 +25,6 @@ def trial(event):
 @pytest.fixture
 def monitor(trial):
     return monitor_of(trial)
-
-
-@pytest.fixture
-def crm(trial):
-    return crm_of(trial)
 
 
 def review(monitor, event, **overrides):

@@ -10,7 +10,7 @@ from safety.services import adverse_event_review
 from staffing.models import Signature, SigningAttempts, SigningLock
 from staffing.services import SigningLocked, signature_failure_record
 from tests.conftest import PASSWORD, api_as
-from tests.factories import AdminFactory, AdverseEventFactory, crm_of, monitor_of
+from tests.factories import AdverseEventFactory, crm_of, monitor_of
 
 REVIEW = {"sponsor_causality": "related", "expectedness": "unexpected"}
 
@@ -29,11 +29,6 @@ def monitor(event):
 @pytest.fixture
 def crm(event):
     return crm_of(event.subject.trial)
-
-
-@pytest.fixture
-def admin(db):
-    return AdminFactory()
 
 
 def review(monitor, event, password):

@@ -18,11 +18,9 @@ from staffing.models import Assignment, Role, TrainingRecord
 from staffing.services import assignment_start, training_record_create
 from tests.conftest import api_as, make_user
 from tests.factories import (
-    AdminFactory,
     SiteFactory,
     TrialFactory,
     UserFactory,
-    cra_of,
     crm_of,
     monitor_of,
     sponsor_viewer_of,
@@ -41,33 +39,8 @@ def staff_url(trial) -> str:
 
 
 @pytest.fixture
-def trial(db):
-    return TrialFactory()
-
-
-@pytest.fixture
-def site(trial):
-    return SiteFactory(trial=trial)
-
-
-@pytest.fixture
 def second_site(trial):
     return SiteFactory(trial=trial)
-
-
-@pytest.fixture
-def crm(trial):
-    return crm_of(trial)
-
-
-@pytest.fixture
-def cra(site):
-    return cra_of(site)
-
-
-@pytest.fixture
-def cra_assignment(cra):
-    return Assignment.objects.get(user=cra)
 
 
 @pytest.fixture
@@ -95,11 +68,6 @@ def other_trials_site(db):
 @pytest.fixture
 def other_trials_crm(other_trials_site):
     return crm_of(other_trials_site.trial)
-
-
-@pytest.fixture
-def admin(db):
-    return AdminFactory()
 
 
 # -------------------------------------------------------------------------------- training page

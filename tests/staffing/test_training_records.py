@@ -43,23 +43,8 @@ def record_for(user, **extra) -> TrainingRecord:
 
 
 @pytest.fixture
-def trial(db):
-    return TrialFactory()
-
-
-@pytest.fixture
-def crm(trial):
-    return crm_of(trial)
-
-
-@pytest.fixture
 def cra(trial):
     return cra_of(SiteFactory(trial=trial))
-
-
-@pytest.fixture
-def cra_assignment(cra):
-    return Assignment.objects.get(user=cra)
 
 
 @pytest.fixture
@@ -82,11 +67,6 @@ def outsider(db):
 @pytest.fixture
 def other_trials_crm(db):
     return crm_of(TrialFactory())
-
-
-@pytest.fixture
-def admin(db):
-    return AdminFactory()
 
 
 # ------------------------------------------------------------------------ model and service rules

@@ -15,7 +15,8 @@ from tests.outage import broker_down
 from tests.trials.test_ctgov_import import client_for, counts, preview
 from trials import tasks
 from trials.ctgov import importing as ctgov_import
-from trials.ctgov.importing import ctgov_confirm, ctgov_imports_stale, ctgov_run
+from trials.ctgov.importing import ctgov_confirm, ctgov_run
+from trials.ctgov.selectors import ctgov_imports_stale
 from trials.models import CtgovImport, Trial
 
 pytestmark = pytest.mark.django_db

@@ -9,7 +9,7 @@ from sites.models import Site
 from sites.services import site_update
 from tests.admin_forms import admin_form_data
 from tests.conftest import api_as
-from tests.factories import AdminFactory, SiteFactory, SubjectFactory, TrialFactory, crm_of
+from tests.factories import SubjectFactory, TrialFactory
 from trials.models import Trial
 from trials.services import trial_update
 
@@ -17,21 +17,6 @@ from trials.services import trial_update
 @pytest.fixture
 def trial(db):
     return TrialFactory(protocol_number="A-001", title="Trial A", ind_number="123456")
-
-
-@pytest.fixture
-def site(trial):
-    return SiteFactory(trial=trial)
-
-
-@pytest.fixture
-def crm(trial):
-    return crm_of(trial)
-
-
-@pytest.fixture
-def admin(db):
-    return AdminFactory()
 
 
 @pytest.fixture

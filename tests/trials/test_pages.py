@@ -20,8 +20,6 @@ from tests.factories import (
     MilestoneFactory,
     SiteFactory,
     TrialFactory,
-    cra_of,
-    crm_of,
     monitor_of,
     sponsor_viewer_of,
 )
@@ -53,16 +51,6 @@ def second_site(trial):
 
 
 @pytest.fixture
-def crm(trial):
-    return crm_of(trial)
-
-
-@pytest.fixture
-def cra(site):
-    return cra_of(site)
-
-
-@pytest.fixture
 def monitor(trial):
     return monitor_of(trial)
 
@@ -77,11 +65,6 @@ def sponsor(trial):
 def outsider(db):
     """A sponsor viewer of another sponsor's trial."""
     return sponsor_viewer_of(TrialFactory())
-
-
-@pytest.fixture
-def admin(db):
-    return AdminFactory()
 
 
 @pytest.fixture

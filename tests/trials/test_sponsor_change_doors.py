@@ -5,29 +5,14 @@ from django.urls import reverse
 
 from tests.admin_forms import admin_form_data
 from tests.conftest import api_as
-from tests.factories import AdminFactory, SponsorFactory, TrialFactory, crm_of, sponsor_viewer_of
+from tests.factories import SponsorFactory, sponsor_viewer_of
 from trials.models import Trial
-
-
-@pytest.fixture
-def trial(db):
-    return TrialFactory()
-
-
-@pytest.fixture
-def crm(trial):
-    return crm_of(trial)
 
 
 @pytest.fixture
 def sponsor(trial):
     """The trial's sponsor viewer."""
     return sponsor_viewer_of(trial)
-
-
-@pytest.fixture
-def admin(db):
-    return AdminFactory()
 
 
 @pytest.fixture

@@ -14,18 +14,19 @@ import json
 import logging
 import os
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.db import IntegrityError, connections, transaction
-from django.db.models import Q, QuerySet
+from django.db.models import Q
 from django.utils import timezone
 
 from croportal.exceptions import ApplicationError
 from staffing.models import Organisation, User
 from trials.ctgov import CtgovError, CtgovRecord, Location, parse_record
+from trials.ctgov.selectors import abandoned_before
 from trials.models import CtgovImport, MilestoneKind, Phase, Trial
 from trials.services import milestone_create, trial_create
 
@@ -50,15 +51,6 @@ _SITE_WRITER: Callable[..., None] | None = None
 def register_site_writer(writer: Callable[..., None]) -> None:
     global _SITE_WRITER
     _SITE_WRITER = writer
-
-
-def ctgov_imports_visible_to(*, user: User) -> QuerySet[CtgovImport]:
-    """A registry import is seen by the person who uploaded it and by administrators."""
-    if not user.is_authenticated:
-        return CtgovImport.objects.none()
-    if user.is_superuser:
-        return CtgovImport.objects.all()
-    return CtgovImport.objects.filter(created_by=user)
 
 
 def ctgov_preview(*, data: bytes, filename: str, by: User) -> CtgovImport:
@@ -108,19 +100,6 @@ def ctgov_imports_mark_dispatched(job_ids: list[int], *, now: datetime | None = 
     """Note that these imports' messages reached the broker."""
     CtgovImport.objects.filter(pk__in=job_ids, state__in=(State.QUEUED, State.RUNNING)).update(
         dispatched_at=now or timezone.now())
-
-
-def ctgov_imports_stale(*, now: datetime | None = None, limit: int = 100) -> list[int]:
-    """Imports to publish again: queued but never dispatched (broker down at the confirm) or
-    not taken by a worker since their last dispatch, and running ones whose worker died (past
-    the task time limit). The claim makes a second message harmless."""
-    now = now or timezone.now()
-    cutoff = now - timedelta(seconds=settings.CTGOV_IMPORT_REDISPATCH_AFTER_SECONDS)
-    stale = CtgovImport.objects.filter(
-        Q(state=State.QUEUED, dispatched_at__isnull=True, updated_at__lte=cutoff)
-        | Q(state__in=(State.QUEUED, State.RUNNING), dispatched_at__lte=cutoff),
-    ).exclude(state=State.RUNNING, claimed_at__gt=_abandoned_before(now))
-    return list(stale.order_by("created_at").values_list("pk", flat=True)[:limit])
 
 
 def ctgov_run(*, job_id: int) -> Trial | None:
@@ -174,17 +153,12 @@ def _sponsor_for(sponsor: Organisation | None, name: str) -> Organisation:
     return existing
 
 
-def _abandoned_before(now: datetime) -> datetime:
-    """A run claimed before this is dead: the worker's hard time limit has killed it."""
-    return now - timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT + 60)
-
-
 def _claim(job_id: int) -> CtgovImport | None:
     """Take a queued job, or one whose worker died mid-import, with one conditional UPDATE:
     of two deliveries of the same message (a re-dispatch, a redelivery) only one runs."""
     now = timezone.now()
     claimable = Q(state=State.QUEUED) | Q(state=State.RUNNING) & (
-        Q(claimed_at__isnull=True) | Q(claimed_at__lte=_abandoned_before(now)))
+        Q(claimed_at__isnull=True) | Q(claimed_at__lte=abandoned_before(now=now)))
     claimed = CtgovImport.objects.filter(claimable, pk=job_id).update(
         state=State.RUNNING, done=0, error="", claimed_at=now, updated_at=now)
     return CtgovImport.objects.get(pk=job_id) if claimed else None

@@ -11,7 +11,7 @@ from access.checks import may_create_trials
 from croportal.exceptions import ApplicationError
 from croportal.forms import form_error_from
 from reminders.heartbeats import worker_seen_at
-from trials.ctgov import CtgovRecord
+from trials.ctgov import CtgovRecord, selectors
 from trials.ctgov import importing as services
 from trials.ctgov.forms import CtgovConfirmForm, CtgovUploadForm
 from trials.models import CtgovImport, TrialStatus
@@ -24,7 +24,7 @@ def _job_for(request, pk: int) -> CtgovImport:
     """The user's own import (404 otherwise), once we know they may create trials (403)."""
     if not may_create_trials(user=request.user):
         raise PermissionDenied
-    jobs = services.ctgov_imports_visible_to(user=request.user)
+    jobs = selectors.ctgov_imports_visible_to(user=request.user)
     return get_object_or_404(jobs.select_related("sponsor", "trial"), pk=pk)
 
 
@@ -41,7 +41,7 @@ def ctgov_upload(request):
             form_error_from(form, error)
         else:
             return redirect("ctgov:preview", pk=job.pk)
-    recent = services.ctgov_imports_visible_to(user=request.user).filter(created_by=request.user)
+    recent = selectors.ctgov_imports_visible_to(user=request.user).filter(created_by=request.user)
     return render(request, "trials/ctgov_upload.html", {
         "form": form, "recent": recent.select_related("trial")[:10],
     })
