@@ -18,6 +18,8 @@ from access.codenames import (
     CHANGE_SITE,
     CHANGE_TRIAL,
     MANAGE_STAFF,
+    REPORT_SAFETY,
+    REPORT_SITE_SAFETY,
     REVIEW_SAFETY,
     VIEW_ALL_SITES,
     VIEW_SITE,
@@ -73,6 +75,22 @@ def sites_seen(*, user, via: str = "site") -> Q:
 def sites_changed(*, user, via: str = "site") -> Q:
     return on_sites(user=user, trial_codename=CHANGE_ALL_SITES, site_codename=CHANGE_SITE,
                     via=via)
+
+
+def sites_reporting_safety(*, user, via: str = "site") -> Q:
+    """Sites where the user enters adverse events: the trial's CRAs and medical monitor, a
+    site-scoped CRA at their site; never a sponsor viewer (nor, by role, a CRM)."""
+    return on_sites(user=user, trial_codename=REPORT_SAFETY, site_codename=REPORT_SITE_SAFETY,
+                    via=via)
+
+
+def may_report_adverse_events(*, user, site) -> bool:
+    if not user.is_authenticated or user.is_sponsor_user:
+        return False
+    if user.is_superuser:
+        return True
+    return type(site)._default_manager.filter(
+        sites_reporting_safety(user=user, via="pk"), pk=site.pk).exists()
 
 
 def holds(*, user, trial, codename: str) -> bool:

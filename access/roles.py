@@ -12,6 +12,8 @@ from access.codenames import (
     CHANGE_SITE,
     CHANGE_TRIAL,
     MANAGE_STAFF,
+    REPORT_SAFETY,
+    REPORT_SITE_SAFETY,
     REVIEW_SAFETY,
     VIEW_ALL_SITES,
     VIEW_SITE,
@@ -28,14 +30,14 @@ class Role(models.TextChoices):
 
 TRIAL_WIDE: dict[str, frozenset[str]] = {
     Role.CRM: frozenset({VIEW_TRIAL, CHANGE_TRIAL, VIEW_ALL_SITES, CHANGE_ALL_SITES, MANAGE_STAFF}),
-    Role.CRA: frozenset({VIEW_TRIAL, VIEW_ALL_SITES, CHANGE_ALL_SITES}),
-    Role.MEDICAL_MONITOR: frozenset({VIEW_TRIAL, VIEW_ALL_SITES, REVIEW_SAFETY}),
+    Role.CRA: frozenset({VIEW_TRIAL, VIEW_ALL_SITES, CHANGE_ALL_SITES, REPORT_SAFETY}),
+    Role.MEDICAL_MONITOR: frozenset({VIEW_TRIAL, VIEW_ALL_SITES, REVIEW_SAFETY, REPORT_SAFETY}),
     Role.SPONSOR_VIEWER: frozenset({VIEW_TRIAL, VIEW_ALL_SITES}),
 }
 
 # A CRA scoped to one site sees the trial, and only that site.
 SITE_SCOPED_CRA_TRIAL = frozenset({VIEW_TRIAL})
-SITE_SCOPED_CRA_SITE = frozenset({VIEW_SITE, CHANGE_SITE})
+SITE_SCOPED_CRA_SITE = frozenset({VIEW_SITE, CHANGE_SITE, REPORT_SITE_SAFETY})
 
 # What a superuser holds on every trial.
 EVERY_TRIAL_CODENAME = frozenset().union(*TRIAL_WIDE.values())

@@ -3,7 +3,7 @@ from rest_framework.routers import DefaultRouter
 
 from dashboards.api import TrialEnrollmentView
 from reminders.api import DeadlineViewSet, NotificationViewSet
-from safety.api import AdverseEventViewSet, CtcaeTermViewSet
+from safety.api import AdverseEventViewSet, CtcaeTermViewSet, ReportingObligationViewSet
 from sites.api import (
     ConsentRecordViewSet,
     EssentialDocumentViewSet,
@@ -40,6 +40,8 @@ router.register("consent-records", ConsentRecordViewSet, basename="consent-recor
 router.register("assignments", AssignmentViewSet, basename="assignment")
 router.register("adverse-events", AdverseEventViewSet, basename="adverse-event")
 router.register("ctcae-terms", CtcaeTermViewSet, basename="ctcae-term")
+router.register("reporting-obligations", ReportingObligationViewSet,
+                basename="reporting-obligation")
 router.register("training-records", TrainingRecordViewSet, basename="training-record")
 router.register("deadlines", DeadlineViewSet, basename="deadline")
 router.register("notifications", NotificationViewSet, basename="notification")

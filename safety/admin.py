@@ -1,7 +1,11 @@
+"""The admin shows safety records read-only: a case changes only by a follow-up or a signed
+review, an obligation only by the case service or a submission (every door goes through the
+services; the API and the pages are those doors)."""
+
 from django.contrib import admin
 
-from croportal.admin import AuditedAdmin
-from safety.models import AdverseEvent, CtcaeTerm
+from croportal.admin import ReadOnlyAdmin
+from safety.models import AdverseEvent, CaseVersion, CtcaeTerm, ReportingObligation
 
 
 @admin.register(CtcaeTerm)
@@ -12,9 +16,22 @@ class CtcaeTermAdmin(admin.ModelAdmin):
 
 
 @admin.register(AdverseEvent)
-class AdverseEventAdmin(AuditedAdmin):
-    list_display = ("id", "verbatim_term", "subject", "severity_grade", "review_status")
+class AdverseEventAdmin(ReadOnlyAdmin):
+    list_display = ("id", "verbatim_term", "subject", "severity_grade", "is_susar",
+                    "review_status")
     list_select_related = ("subject",)
+    list_filter = ("review_status", "is_susar")
     raw_id_fields = ("subject", "term")
-    # The review is the medical monitor's e-signed act (adverse_event_review), never an edit.
-    readonly_fields = ("review_status",)
+
+
+@admin.register(CaseVersion)
+class CaseVersionAdmin(ReadOnlyAdmin):
+    list_display = ("adverse_event", "number", "kind", "received_at", "recorded_by")
+    list_select_related = ("adverse_event", "recorded_by")
+
+
+@admin.register(ReportingObligation)
+class ReportingObligationAdmin(ReadOnlyAdmin):
+    list_display = ("adverse_event", "rule", "recipient", "due_on", "status", "on_time")
+    list_filter = ("status", "rule")
+    list_select_related = ("adverse_event",)

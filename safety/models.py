@@ -1,8 +1,10 @@
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
 from croportal.db import TimeStampedModel
+from safety import rules
 
 SERIOUSNESS_CRITERIA = (
     "death",
@@ -62,9 +64,18 @@ class ReviewStatus(models.TextChoices):
 
 
 class AdverseEvent(TimeStampedModel):
+    """A case: the event as it stands after every piece of information received (each kept as a
+    version, the case's timeline). The clocks' results are stored, never inferred at read time
+    (DOMAIN A2): is_susar, susar_determined_at, site_report_late, and the obligations."""
+
     subject = models.ForeignKey(
         "sites.Subject", on_delete=models.PROTECT, related_name="adverse_events"
     )
+    # The subject's trial and site, copied at entry so lists filter and sort on indexes.
+    trial = models.ForeignKey("trials.Trial", on_delete=models.PROTECT,
+                              related_name="adverse_events", editable=False)
+    site = models.ForeignKey("sites.Site", on_delete=models.PROTECT,
+                             related_name="adverse_events", editable=False)
     verbatim_term = models.CharField(max_length=300)
     term = models.ForeignKey(CtcaeTerm, null=True, blank=True, on_delete=models.PROTECT)
     onset_date = models.DateField()
@@ -81,9 +92,21 @@ class AdverseEvent(TimeStampedModel):
     expectedness = models.CharField(
         max_length=12, choices=Expectedness.choices, null=True, blank=True
     )
+    rsi_version = models.CharField(
+        "reference safety information version", max_length=100, blank=True,
+        help_text="The RSI (investigator's brochure section, SmPC) the expectedness was judged "
+                  "against.")
     site_awareness_at = models.DateTimeField()
     sponsor_awareness_at = models.DateTimeField()
+    narrative = models.TextField(blank=True)
     review_status = models.CharField(max_length=10, choices=ReviewStatus.choices, default="pending")
+    # Stored by the case service on every change (safety/rules.py), never computed per row.
+    is_susar = models.BooleanField(default=False, editable=False)
+    susar_determined_at = models.DateTimeField(null=True, blank=True, editable=False)
+    site_report_late = models.BooleanField(default=False, editable=False)
+    review_due_on = models.DateField(null=True, blank=True, editable=False)
+    next_due_on = models.DateField(null=True, blank=True, editable=False,
+                                   help_text="The nearest open reporting obligation's due date.")
     history = HistoricalRecords()
 
     class Meta:
@@ -100,7 +123,12 @@ class AdverseEvent(TimeStampedModel):
                 condition=Q(review_status__in=["pending", "reviewed"]), name="ae_review_valid"
             ),
         ]
-        indexes = [models.Index(fields=["review_status", "sponsor_awareness_at"])]
+        indexes = [
+            models.Index(fields=["review_status", "sponsor_awareness_at"]),
+            models.Index(fields=["trial", "-sponsor_awareness_at"]),
+            models.Index(fields=["site", "-sponsor_awareness_at"]),
+            models.Index(fields=["trial", "review_status", "review_due_on"]),
+        ]
 
     def __str__(self) -> str:
         return f"AE {self.pk}: {self.verbatim_term}"
@@ -119,8 +147,110 @@ class AdverseEvent(TimeStampedModel):
         return self.term.soc if self.term else ""
 
     def signature_content(self) -> dict:
+        """What a medical review signs: the case's data, not its bookkeeping."""
         return {
             f.attname: getattr(self, f.attname)
             for f in self._meta.fields
-            if f.name not in {"created_at", "updated_at", "review_status"}
+            if f.name not in UNSIGNED_FIELDS
         }
+
+
+# Bookkeeping, and what the rules derive from the signed data (re-evaluated after signing).
+UNSIGNED_FIELDS = frozenset({
+    "created_at", "updated_at", "review_status", "review_due_on", "next_due_on",
+    "is_susar", "susar_determined_at", "site_report_late",
+})
+
+
+class CaseVersion(models.Model):
+    """One piece of information about a case and the case as it stood after it: the initial
+    report, a follow-up (as of its receipt) or a signed medical review. Append-only."""
+
+    class Kind(models.TextChoices):
+        INITIAL = "initial", "Initial report"
+        FOLLOW_UP = "follow_up", "Follow-up"
+        REVIEW = "review", "Medical review"
+
+    adverse_event = models.ForeignKey(AdverseEvent, on_delete=models.PROTECT,
+                                      related_name="versions")
+    number = models.PositiveIntegerField()
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    received_at = models.DateTimeField()
+    facts = models.JSONField(help_text="The case's fields after this information.")
+    changes = models.JSONField(default=dict, blank=True, help_text="{field: [old, new]}")
+    narrative = models.TextField(blank=True)
+    recorded_by = models.ForeignKey("staffing.User", on_delete=models.PROTECT,
+                                    related_name="+")
+    recorded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["adverse_event_id", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["adverse_event", "number"],
+                                    name="case_version_number_unique"),
+            models.CheckConstraint(condition=Q(kind__in=["initial", "follow_up", "review"]),
+                                   name="case_version_kind_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return f"AE {self.adverse_event_id} v{self.number} ({self.kind})"
+
+
+class ObligationStatus(models.TextChoices):
+    OPEN = "open", "Open"
+    SUBMITTED = "submitted", "Submitted"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+class ReportingObligation(TimeStampedModel):
+    """A report the case owes a recipient under one rule of DOMAIN A3, with its clock. Created,
+    kept and cancelled only by safety.services.obligations; submitted by a person."""
+
+    adverse_event = models.ForeignKey(AdverseEvent, on_delete=models.PROTECT,
+                                      related_name="obligations")
+    trial = models.ForeignKey("trials.Trial", on_delete=models.PROTECT,
+                              related_name="reporting_obligations")
+    rule = models.CharField(max_length=30)
+    framework = models.CharField(max_length=10)
+    recipient = models.CharField(max_length=20)
+    report_type = models.CharField(max_length=10)
+    clock_start_at = models.DateTimeField()
+    due_on = models.DateField()
+    status = models.CharField(max_length=10, choices=ObligationStatus.choices,
+                              default=ObligationStatus.OPEN)
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    reference = models.CharField(max_length=100, blank=True)
+    submitted_by = models.ForeignKey("staffing.User", null=True, blank=True,
+                                     on_delete=models.PROTECT, related_name="+")
+    on_time = models.BooleanField(null=True, blank=True,
+                                  help_text="Submitted on or before its due date (DOMAIN A2).")
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+    cancelled_reason = models.CharField(max_length=300, blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["due_on", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["adverse_event", "rule", "recipient", "clock_start_at"],
+                                    name="obligation_once_per_rule_recipient_clock"),
+            models.CheckConstraint(condition=Q(status__in=["open", "submitted", "cancelled"]),
+                                   name="obligation_status_valid"),
+            models.CheckConstraint(
+                condition=~Q(status="submitted") | Q(submitted_at__isnull=False),
+                name="obligation_submitted_has_time"),
+        ]
+        indexes = [
+            models.Index(fields=["trial", "status", "due_on"]),
+            models.Index(fields=["status", "due_on"]),
+            models.Index(fields=["adverse_event", "status"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.rule} to {self.recipient} (AE {self.adverse_event_id})"
+
+    @property
+    def overdue(self) -> bool:
+        """Open past its due date, on the trial's safety clock (needs the trial loaded)."""
+        if self.status != ObligationStatus.OPEN:
+            return False
+        return rules.day_zero(timezone.now(), zone=self.trial.safety_timezone) > self.due_on

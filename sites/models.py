@@ -4,6 +4,7 @@ from django.db.models import Q
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 from simple_history.models import HistoricalRecords
 
+from access.codenames import SITE_EXTRA_PERMISSIONS
 from croportal.db import TimeStampedModel
 
 
@@ -34,6 +35,7 @@ class Site(TimeStampedModel):
 
     class Meta:
         ordering = ["trial_id", "number"]
+        permissions = SITE_EXTRA_PERMISSIONS
         constraints = [
             models.UniqueConstraint(fields=["trial", "number"], name="site_number_unique_in_trial"),
             models.CheckConstraint(

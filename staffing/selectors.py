@@ -113,8 +113,20 @@ def trial_crm(*, trial_id: int, today: date | None = None, excluding: User | Non
     """The trial's CRM: the longest-serving of those active today (earliest start, then lowest
     assignment id), never ``excluding``. The one rule for who owns, or is escalated, a trial's
     deadlines (its milestones', its sites' documents and re-consents, its people's training)."""
+    return _longest_serving(trial_id=trial_id, role=Role.CRM, today=today, excluding=excluding)
+
+
+def trial_medical_monitor(*, trial_id: int, today: date | None = None) -> User | None:
+    """The trial's medical monitor, by the same rule: who owns its cases' medical reviews and
+    regulatory reporting obligations."""
+    return _longest_serving(trial_id=trial_id, role=Role.MEDICAL_MONITOR, today=today,
+                            excluding=None)
+
+
+def _longest_serving(*, trial_id: int, role: str, today: date | None,
+                     excluding: User | None) -> User | None:
     today = today or timezone.localdate()
-    assignments = Assignment.objects.active_on(today).filter(trial_id=trial_id, role=Role.CRM)
+    assignments = Assignment.objects.active_on(today).filter(trial_id=trial_id, role=role)
     if excluding is not None:
         assignments = assignments.exclude(user=excluding)
     assignment = assignments.select_related("user").order_by("start_date", "pk").first()

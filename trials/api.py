@@ -31,8 +31,8 @@ from trials.selectors import (
 TRIAL_FIELDS = (
     "id", "protocol_number", "title", "sponsor", "sponsor_name", "phase", "therapeutic_area",
     "indication", "status", "target_enrollment", "ind_number", "eu_ct_number", "nct_id",
-    "investigational_product", "safety_timezone", "dibd", "enrolled_count", "active_sites_count",
-    "revision",
+    "investigational_product", "safety_timezone", "dibd", "medical_review_days", "enrolled_count",
+    "active_sites_count", "revision",
 )
 
 

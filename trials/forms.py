@@ -13,7 +13,7 @@ DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 TRIAL_FIELDS = (
     "protocol_number", "title", "sponsor", "phase", "therapeutic_area", "indication",
     "target_enrollment", "ind_number", "eu_ct_number", "nct_id",
-    "investigational_product", "safety_timezone", "dibd",
+    "investigational_product", "safety_timezone", "dibd", "medical_review_days",
 )
 
 
@@ -23,12 +23,18 @@ class _TrialFieldsForm(forms.ModelForm):
         self.fields["sponsor"].queryset = Organisation.objects.filter(
             kind=Organisation.Kind.SPONSOR
         )
+        self.fields["medical_review_days"].required = False
 
     def clean_safety_timezone(self) -> str:
         value = self.cleaned_data["safety_timezone"] or "UTC"
         if value not in available_timezones():
             raise forms.ValidationError("Use an IANA time zone name, e.g. Europe/Paris.")
         return value
+
+    def clean_medical_review_days(self) -> int:
+        """Left empty: the trial keeps its setting (a new trial gets the default of one day)."""
+        value = self.cleaned_data["medical_review_days"]
+        return self.instance.medical_review_days if value is None else value
 
 
 class TrialForm(_TrialFieldsForm):

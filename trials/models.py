@@ -1,3 +1,4 @@
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
@@ -46,6 +47,11 @@ class Trial(TimeStampedModel):
     investigational_product = models.CharField(max_length=200, blank=True)
     safety_timezone = models.CharField(max_length=64, default="UTC")
     dibd = models.DateField("development international birth date", null=True, blank=True)
+    # DOMAIN A3 (industry practice, so a per-trial setting): the medical monitor's review of a
+    # serious adverse event is due this many calendar days after Day 0.
+    medical_review_days = models.PositiveSmallIntegerField(
+        default=1, validators=[MinValueValidator(0), MaxValueValidator(30)],
+        help_text="Calendar days from Day 0 to the medical review of a serious adverse event.")
     status_before_hold = models.CharField(max_length=20, blank=True, editable=False)
     history = HistoricalRecords()
 

@@ -28,7 +28,7 @@ from trials.models import (
 TRIAL_EDITABLE_FIELDS = (
     "protocol_number", "title", "sponsor", "phase", "therapeutic_area", "indication",
     "target_enrollment", "ind_number", "eu_ct_number", "nct_id", "investigational_product",
-    "safety_timezone", "dibd",
+    "safety_timezone", "dibd", "medical_review_days",
 )
 
 

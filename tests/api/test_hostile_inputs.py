@@ -24,6 +24,7 @@ from rest_framework.test import APIClient
 
 from croportal.audit import history_models
 from safety.models import CtcaeTerm
+from tests.api.permissions.safety import obligation_of
 from tests.conftest import PASSWORD, api_as
 
 HUGE = "9" * 5000
@@ -71,8 +72,11 @@ def kind_of(schema: dict) -> str:
 def persona(w: SimpleNamespace, method: str, path: str):
     if path == "/api/v1/trials/" and method == "post":
         return w.admin  # only administrators create trials
-    if path == "/api/v1/adverse-events/{id}/review/":
+    if path in ("/api/v1/adverse-events/{id}/review/",
+                "/api/v1/reporting-obligations/{id}/submit/"):
         return w.monitor
+    if path in ("/api/v1/adverse-events/", "/api/v1/adverse-events/{id}/follow-ups/"):
+        return w.cra  # the site's CRA enters cases and their follow-ups
     return w.crm
 
 
@@ -88,6 +92,7 @@ def object_id(w: SimpleNamespace, path: str) -> int:
         "essential-documents": lambda: w.document_a1.pk,
         "site-consent-versions": lambda: w.site_icf_a1.pk,
         "consent-records": lambda: w.consent_a1.pk,
+        "reporting-obligations": lambda: obligation_of(w, "ae_a1").pk,
     }[path.split("/")[3]]()
 
 
@@ -99,7 +104,20 @@ def valid_body(w: SimpleNamespace, method: str, path: str, client: APIClient) ->
     if method == "put":
         current = client.get(path.replace("{id}", str(object_id(w, path)))).json()
         return {**current, "change_reason": "Hostile-input walk"}
+    aware = (timezone.now() - timedelta(days=1)).isoformat()
     bodies = {
+        "/api/v1/adverse-events/": {
+            "subject": w.subject_a1.pk, "verbatim_term": "rash", "term": "Rash maculo-papular",
+            "onset_date": (today - timedelta(days=2)).isoformat(), "severity_grade": 2,
+            "seriousness_criteria": ["hospitalization"], "investigator_causality": "related",
+            "site_awareness_at": aware, "sponsor_awareness_at": aware},
+        "/api/v1/adverse-events/{id}/follow-ups/": {
+            "information_received_at": timezone.now().isoformat(),
+            "changes": {"outcome": "recovered", "end_date": today.isoformat()},
+            "narrative": "Recovered"},
+        "/api/v1/reporting-obligations/{id}/submit/": {  # the obligation may be younger
+            "submitted_at": (timezone.now() + timedelta(minutes=1)).isoformat(),
+            "reference": "FDA-1"},
         "/api/v1/adverse-events/{id}/review/": {
             "password": PASSWORD, "sponsor_causality": "related", "expectedness": "expected",
             "comment": "Reviewed"},

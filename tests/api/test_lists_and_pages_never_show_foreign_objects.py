@@ -49,7 +49,8 @@ def must_include(w, persona: str, model) -> set[int]:
         Trial: {own_trial.pk},
         Site: {(w.site_b1 if persona == "outsider" else w.site_a1).pk},
         Subject: {(w.subject_b1 if persona == "outsider" else w.subject_a1).pk},
-        AdverseEvent: {(w.ae_b1 if persona == "outsider" else w.ae_a1).pk},
+        # Sponsor viewers see safety as aggregate counts, never a case.
+        AdverseEvent: set() if persona in ("sponsor", "outsider") else {w.ae_a1.pk},
         Assignment: {Assignment.objects.get(user=getattr(w, persona), trial=own_trial).pk},
     }
     if persona == "crm":
@@ -84,6 +85,8 @@ def test_lists_never_include_foreign_objects(world, key, persona):
         elif model is Assignment and persona != "crm" and user_id != user.pk:
             leaks.append(f"{model.__name__} {pk} of another user {user_id}")
     assert not leaks, f"{key} GET as {persona} lists objects outside their scope: {leaks}"
+    if model is AdverseEvent and persona in ("sponsor", "outsider"):
+        assert ids == set(), f"{key} GET as {persona} lists cases: {ids}"
     missing = must_include(w, persona, model) - ids
     assert not missing, f"{key} GET as {persona} omits its own {model.__name__} rows {missing}"
 

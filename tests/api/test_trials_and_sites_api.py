@@ -14,8 +14,9 @@ TRIAL_FIELDS = {
 
 def test_a_trial_has_exactly_the_contract_fields(world):
     body = api_as(world.crm).get(f"/api/v1/trials/{world.trial_a.pk}/").json()
-    # API.md's fields, plus the next statuses and the revision (added fields are allowed).
-    assert set(body) == TRIAL_FIELDS | {"allowed_transitions", "revision"}
+    # API.md's fields, plus the next statuses, the revision and the medical-review setting
+    # (added fields are allowed).
+    assert set(body) == TRIAL_FIELDS | {"allowed_transitions", "revision", "medical_review_days"}
     assert body["enrolled_count"] == 1
     assert body["active_sites_count"] == 1
     assert body["sponsor_name"] == "Sponsor A"

@@ -52,13 +52,15 @@ def test_the_portfolio_row_adds_up_for_a_constructed_trial(world, client):
     assert (p["slippage"], p["late"]) == (20, True)
     assert (p["row"].sites_active, p["row"].sites_total, p["row"].sites_planned_by_today) == (
         1, 2, 1)
-    assert p["row"].overdue_deadlines == 1  # trial B's late task is not the CRM's
+    # The late task, and the medical reviews of the world's two serious AEs (due the day after
+    # their Day 0 in June, escalating to the CRM); trial B's late task is not the CRM's.
+    assert p["row"].overdue_deadlines == 3
     assert p["forecast_median"] is not None
     assert p["meets_lpi"] is not None
 
     html = response.content.decode()
     deadlines = reverse("reminders:trial_deadlines", args=[world.trial_a.pk])
-    assert f'<a href="{deadlines}" class="late">1</a>' in html
+    assert f'<a href="{deadlines}" class="late">3</a>' in html
     assert '<span class="late slippage">+20 d</span>' in html
     assert '<span class="planned-today">50</span>' in html
     assert '<small class="late">49 behind</small>' in html

@@ -131,7 +131,10 @@ def test_lists_are_scoped_and_filtered(world):
     assert api_as(world.crm).get("/api/v1/deadlines/?mine=true").json()["count"] == 0
     assert api_as(world.sponsor).get("/api/v1/deadlines/").json()["count"] == 0
     by_trial = api_as(world.admin).get(f"/api/v1/deadlines/?trial={world.trial_b.pk}").json()
-    assert [r["id"] for r in by_trial["results"]] == [world.deadline_b.pk]
+    # Trial B's task and its serious AE's medical review; nothing of trial A.
+    assert world.deadline_b.pk in [r["id"] for r in by_trial["results"]]
+    assert {r["trial"] for r in by_trial["results"]} == {world.trial_b.pk}
+    assert {r["kind"] for r in by_trial["results"]} == {"task", "medical_review"}
     assert api_as(world.crm).get("/api/v1/deadlines/?state=nonsense").status_code == 400
 
 

@@ -43,7 +43,7 @@ def test_an_admin_edit_of_a_regulated_record_needs_a_reason(db, client):
     url = reverse("admin:trials_trial_change", args=[trial.pk])
     data = {"protocol_number": "A-001", "title": "Admin renamed", "sponsor": trial.sponsor.pk,
             "phase": "II", "status": "planning", "target_enrollment": 100,
-            "safety_timezone": "UTC", "change_reason": ""}
+            "safety_timezone": "UTC", "medical_review_days": 1, "change_reason": ""}
     response = client.post(url, data)
     assert response.status_code == 200
     assert Trial.objects.get(pk=trial.pk).title == "Trial A"

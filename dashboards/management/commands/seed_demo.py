@@ -141,7 +141,8 @@ class Command(BaseCommand):
             site_consent_version_add(site=site, consent_version=icf, by=crm,
                                      ethics_approved_on=date(2026, 2, 1),
                                      effective_on=date(2026, 2, 15))
-            self._subjects(rng, trial, site, crm, terms, scale["subjects"], icf)
+            self._subjects(rng, trial, site, crm, terms, scale["subjects"], icf,
+                           reporter=users["monitor"])
         else:
             site_transition(site=site, to="selected", by=crm, reason="Feasibility passed")
         if number <= 2:
@@ -217,7 +218,7 @@ class Command(BaseCommand):
                 due_at=now + timedelta(days=2 + index),
                 title=f"Review the enrollment plan of {trial.protocol_number}")
 
-    def _subjects(self, rng, trial, site, by, terms, count, icf) -> None:
+    def _subjects(self, rng, trial, site, by, terms, count, icf, *, reporter) -> None:
         for n in range(1, count + 1):
             screened = date(2026, 4, 1) + timedelta(days=rng.randrange(0, 150))
             status = rng.choice(["enrolled"] * 6 + ["screening", "screen_failed", "completed"])
@@ -236,11 +237,13 @@ class Command(BaseCommand):
             if enrolled and rng.random() < 0.4:
                 term = rng.choice(terms)
                 grade = int(rng.choice(term.grades))
-                aware = datetime.combine(screened + timedelta(days=30), time(9), tzinfo=UTC)
+                aware = min(datetime.combine(screened + timedelta(days=30), time(9), tzinfo=UTC),
+                            timezone.now() - timedelta(days=2))
+                criteria = ["death"] if grade == 5 else ["hospitalization"] if grade >= 3 else []
                 adverse_event_create(
-                    subject=subject, by=by, verbatim_term=term.term.lower(), term=term,
+                    subject=subject, by=reporter, verbatim_term=term.term.lower(), term=term,
                     onset_date=aware.date() - timedelta(days=1), severity_grade=grade,
-                    seriousness_criteria=["hospitalization"] if grade >= 3 else [],
+                    seriousness_criteria=criteria, outcome="fatal" if grade == 5 else "unknown",
                     investigator_causality=rng.choice(["related", "not_related"]),
                     site_awareness_at=aware,
                     sponsor_awareness_at=aware + timedelta(hours=rng.choice([3, 20, 30])),

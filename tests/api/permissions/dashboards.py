@@ -17,9 +17,10 @@ def audit_rows() -> tuple[Row, ...]:
         row("GET", "subject:subject_a1",         "200  200  200  200  200  404  L"),
         row("GET", "subject:subject_a2",         "200  200  404  200  200  404  L"),
         row("GET", "subject:subject_b1",         "200  404  404  404  404  200  L"),
-        row("GET", "adverse-event:ae_a1",        "200  200  200  200  200  404  L"),
-        row("GET", "adverse-event:ae_a2",        "200  200  404  200  200  404  L"),
-        row("GET", "adverse-event:ae_b1",        "200  404  404  404  404  200  L"),
+        # Sponsor viewers see safety as aggregate counts only, never a case (nor its trail).
+        row("GET", "adverse-event:ae_a1",        "200  200  200  200  404  404  L"),
+        row("GET", "adverse-event:ae_a2",        "200  200  404  200  404  404  L"),
+        row("GET", "adverse-event:ae_b1",        "200  404  404  404  404  404  L"),
         row("GET", "assignment:cra_assignment",  "200  200  200  404  404  404  L"),
         row("GET", "assignment:crm_b_assignment", "200  404  404  404  404  404  L"),
         row("GET", "assignment:outsider_assignment", "200  404  404  404  404  200  L"),

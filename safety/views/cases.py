@@ -2,6 +2,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import path
 from django.views.decorators.http import require_POST
 
 from croportal.exceptions import ApplicationError
@@ -27,7 +28,7 @@ def _event_page(request, event, form, status=200):
 @login_required
 def ae_detail(request, pk: int):
     event = get_object_or_404(
-        adverse_events_visible_to(user=request.user).select_related("subject__site__trial",
+        adverse_events_visible_to(user=request.user).select_related("subject", "site", "trial",
                                                                      "term"), pk=pk)
     return _event_page(request, event, ReviewForm())
 
@@ -57,3 +58,10 @@ def ctcae_search(request):
     terms = ctcae_terms_search(query=query)[:50] if query else []
     template = "safety/_ctcae_results.html" if request.htmx else "safety/ctcae_search.html"
     return render(request, template, {"terms": terms, "query": query})
+
+
+urlpatterns = [
+    path("adverse-events/<int:pk>/", ae_detail, name="ae_detail"),
+    path("adverse-events/<int:pk>/review/", ae_review, name="ae_review"),
+    path("ctcae/", ctcae_search, name="ctcae_search"),
+]

@@ -1,0 +1,3 @@
+"""The medical monitor's queue and a trial's safety page."""
+
+urlpatterns: list = []
