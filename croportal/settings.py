@@ -261,6 +261,8 @@ CELERY_BEAT_SCHEDULE = {
                                 "schedule": 3600.0, "options": {"expire_seconds": 3000}},
     "consent-versions-apply": {"task": "sites.tasks.consent_versions_apply",
                                "schedule": 3600.0, "options": {"expire_seconds": 3000}},
+    "dsur-deadlines-open": {"task": "safety.tasks.dsur_deadlines_open", "schedule": 86400.0,
+                            "options": {"expire_seconds": 82800}},
     # Imports confirmed while the broker was down (or whose message was lost) are sent again.
     "ctgov-imports-redispatch": {"task": "trials.ctgov_imports_redispatch", "schedule": 60.0,
                                  "options": {"expire_seconds": 55}},

@@ -23,11 +23,15 @@ class Kind(models.TextChoices):
     RECONSENT = "reconsent", "Re-consent"
     MEDICAL_REVIEW = "medical_review", "Medical review"
     REPORTING_OBLIGATION = "reporting_obligation", "Regulatory reporting obligation"
+    DSUR = "dsur", "Development safety update report"
 
 
 # Kinds a person may create by hand (page or API); the others belong to the portal's services,
 # which open and close them as their records change (a renewed training closes its expiry).
 MANUAL_KINDS = frozenset({Kind.TASK, Kind.MONITORING_VISIT, Kind.VISIT_REPORT})
+# Kinds whose owner marks them done: the hand-made ones, and reports the portal cannot see
+# being sent (a DSUR is written and filed outside it).
+DONE_BY_HAND = MANUAL_KINDS | {Kind.DSUR}
 
 
 @dataclass(frozen=True)
@@ -87,6 +91,8 @@ DEFAULT_POLICIES: dict[str, Policy] = {
                                 escalate_after=hours(4)),
     Kind.REPORTING_OBLIGATION: Policy(before=(days(3), days(1), hours(4)),
                                       overdue_every=hours(4), escalate_after=hours(1)),
+    Kind.DSUR: Policy(before=(days(30), days(7), days(1)), overdue_every=days(1),
+                      escalate_after=days(1)),
 }
 
 

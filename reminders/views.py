@@ -18,7 +18,7 @@ from reminders import services
 from reminders.forms import DeadlineFilterForm, DeadlineForm, PreferenceForm
 from reminders.ical import calendar_of
 from reminders.models import CalendarFeed
-from reminders.policies import MANUAL_KINDS
+from reminders.policies import DONE_BY_HAND, MANUAL_KINDS
 from reminders.selectors import (
     active_people,
     calendar_deadlines_of,
@@ -61,6 +61,7 @@ def my_deadlines(request):
     return render(request, "reminders/my_deadlines.html", {
         "form": form, "page": page, "now": timezone.now(),
         "can_create": not user.is_sponsor_user, "manual_kinds": MANUAL_KINDS,
+        "done_by_hand": DONE_BY_HAND,
     })
 
 
@@ -76,7 +77,7 @@ def trial_deadlines(request, pk: int):
         pk__in=trial_people_ids(trial=trial)).order_by("first_name", "username")
     return render(request, "reminders/trial_deadlines.html", {
         "trial": trial, "form": form, "page": page, "now": timezone.now(),
-        "manual_kinds": MANUAL_KINDS, "team": list(team),
+        "manual_kinds": MANUAL_KINDS, "done_by_hand": DONE_BY_HAND, "team": list(team),
     })
 
 

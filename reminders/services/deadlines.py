@@ -17,7 +17,7 @@ from reminders.models import (
     Deadline,
     ReminderPolicy,
 )
-from reminders.policies import DEFAULT_POLICIES, MANUAL_KINDS, Policy, check_kind
+from reminders.policies import DEFAULT_POLICIES, DONE_BY_HAND, MANUAL_KINDS, Policy, check_kind
 from reminders.selectors import (
     deadline_creation_refusal,
 )
@@ -213,8 +213,9 @@ def _refuse_manual(*, by, trial, owner, escalation_user) -> None:
 
 @transaction.atomic
 def deadline_complete(*, deadline: Deadline, by) -> Deadline:
-    """Mark a hand-made deadline done (the portal's own close when their records change)."""
-    if deadline.kind not in MANUAL_KINDS:
+    """Mark a hand-made deadline (or a DSUR) done; the portal's own close when their records
+    change."""
+    if deadline.kind not in DONE_BY_HAND:
         raise ApplicationError(
             "This deadline closes by itself when its record is brought up to date.",
             field="kind")

@@ -64,7 +64,7 @@ def case_evaluate(*, event: AdverseEvent, now: datetime | None = None) -> Advers
     history = _history_of(event)
     latest = history[-1].facts
     applicable = rules.frameworks(ind_number=trial.ind_number, eu_ct_number=trial.eu_ct_number)
-    people = _people(trial)
+    people = people_of(trial=trial)
     _obligations_sync(event, history, applicable, people, now)
     event.is_susar = any(rules.is_susar(latest, framework=f) for f in applicable)
     event.susar_determined_at = rules.susar_determined_at(history, frameworks=applicable)
@@ -80,7 +80,7 @@ def case_evaluate(*, event: AdverseEvent, now: datetime | None = None) -> Advers
     return event
 
 
-def _people(trial) -> tuple[User | None, User | None]:
+def people_of(*, trial) -> tuple[User | None, User | None]:
     """(owner, escalation) of a case's deadlines: the medical monitor, escalating to the CRM
     (the CRM owns them while the trial has no medical monitor)."""
     monitor, crm = trial_medical_monitor(trial_id=trial.pk), trial_crm(trial_id=trial.pk)
@@ -98,6 +98,8 @@ def _obligations_sync(event, history, applicable, people, now) -> None:
         obligation = held.get((due.rule, due.recipient, due.clock_start_at))
         if obligation is None or obligation.status == ObligationStatus.CANCELLED:
             _open(event, due, obligation, people)
+        elif obligation.status == ObligationStatus.OPEN:
+            _move_if_due_changed(event, due, obligation, people)
     latest = history[-1].facts
     for obligation in held.values():
         if obligation.status != ObligationStatus.OPEN:
@@ -132,6 +134,15 @@ def _open(event, due: rules.Owed, obligation, people) -> None:
     _obligation_deadline(obligation, event, people)
 
 
+def _move_if_due_changed(event, due: rules.Owed, obligation, people) -> None:
+    """The trial's safety time zone changed: the same clock start falls on another Day 0."""
+    due_on = rules.due_on(due.clock_start_at, days=due.days, zone=event.trial.safety_timezone)
+    if due_on != obligation.due_on:
+        obligation.due_on = due_on
+        obligation.save(update_fields=["due_on", "updated_at"])
+        _obligation_deadline(obligation, event, people)
+
+
 def _cancel(obligation: ReportingObligation, *, reason: str, now: datetime) -> None:
     obligation.status, obligation.cancelled_at = ObligationStatus.CANCELLED, now
     obligation.cancelled_reason = reason[:300]
@@ -140,9 +151,9 @@ def _cancel(obligation: ReportingObligation, *, reason: str, now: datetime) -> N
                    state=Deadline.State.CANCELLED, now=now)
 
 
-def _due_at_of(day, zone_name: str) -> datetime:
+def due_moment(*, day, zone: str) -> datetime:
     """A report due on ``day`` is on time until the end of that day in the trial's zone."""
-    return start_of_day(day + timedelta(days=1), Zone(zone_name))
+    return start_of_day(day + timedelta(days=1), Zone(zone))
 
 
 def _obligation_deadline(obligation: ReportingObligation, event, people) -> None:
@@ -152,7 +163,7 @@ def _obligation_deadline(obligation: ReportingObligation, event, people) -> None
     recipient = RECIPIENT_NAMES.get(obligation.recipient, obligation.recipient)
     deadline_upsert(
         kind=DeadlineKind.REPORTING_OBLIGATION, subject=obligation, owner=owner,
-        due_at=_due_at_of(obligation.due_on, event.trial.safety_timezone),
+        due_at=due_moment(day=obligation.due_on, zone=event.trial.safety_timezone),
         title=f"{obligation.rule.replace('_', ' ')} report to {recipient}: AE {event.pk} "
               f"({event.trial.protocol_number})",
         trial=event.trial, escalation_user=escalation,
@@ -178,7 +189,7 @@ def _review_deadline_sync(event, history, people, now):
     if owner is not None:
         deadline_upsert(
             kind=DeadlineKind.MEDICAL_REVIEW, subject=event, owner=owner,
-            due_at=_due_at_of(due_on, zone),
+            due_at=due_moment(day=due_on, zone=zone),
             title=f"Medical review of serious AE {event.pk} ({event.trial.protocol_number})",
             trial=event.trial, escalation_user=escalation,
             url=reverse("safety:ae_detail", args=[event.pk]), now=now)

@@ -28,6 +28,7 @@ QUEUE_OF = {  # every task of the portal: a new one must be given a queue here
     "trials.ctgov_imports_redispatch": "imports",
     "staffing.tasks.assignments_apply_dates": "celery",
     "sites.tasks.consent_versions_apply": "celery",
+    "safety.tasks.dsur_deadlines_open": "celery",
 }
 
 
