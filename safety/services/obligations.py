@@ -129,7 +129,7 @@ def _open(event, due: rules.Owed, obligation, people) -> None:
     obligation.due_on = rules.due_on(due.clock_start_at, days=due.days, zone=zone)
     obligation.status, obligation.cancelled_at, obligation.cancelled_reason = (
         ObligationStatus.OPEN, None, "")
-    obligation._history_user = None
+    obligation._history_user = None  # type: ignore[attr-defined]
     obligation.save()
     _obligation_deadline(obligation, event, people)
 
@@ -216,7 +216,7 @@ def obligation_submit(*, obligation: ReportingObligation, by: User, submitted_at
     obligation.reference, obligation.submitted_by = reference.strip(), by
     obligation.on_time = rules.on_time(submitted_at, due_on=obligation.due_on,
                                        zone=obligation.trial.safety_timezone)
-    obligation._history_user = by
+    obligation._history_user = by  # type: ignore[attr-defined]
     obligation.save()
     deadline_close(kind=DeadlineKind.REPORTING_OBLIGATION, subject=obligation)
     case_evaluate(event=obligation.adverse_event)

@@ -51,7 +51,8 @@ def test_fatal_upgrade_end_to_end(subject, cra, monitor):
     event = created.json()
     assert (event["term"], event["meddra_code"], event["serious"]) == (
         "Febrile neutropenia", ctcae_term("Febrile neutropenia").meddra_code, True)
-    assert event["is_susar"] is False and event["review_status"] == "pending"
+    assert event["is_susar"] is False
+    assert event["review_status"] == "pending"
 
     reviewed = api_as(monitor).post(f"/api/v1/adverse-events/{event['id']}/review/", {
         "password": PASSWORD, "sponsor_causality": "related", "expectedness": "unexpected",
@@ -104,7 +105,8 @@ def test_downgrade_end_to_end(subject, cra, monitor):
     assert rules_of(event["id"], client, "submitted") == {("FDA_IND_15_DAY", "FDA")}
     cancelled = client.get(f"/api/v1/reporting-obligations/?adverse_event={event['id']}"
                            "&status=cancelled").json()["results"]
-    assert len(cancelled) == 2 and all("expected" in o["cancelled_reason"] for o in cancelled)
+    assert len(cancelled) == 2
+    assert all("expected" in o["cancelled_reason"] for o in cancelled)
 
 
 @pytest.mark.parametrize(("extra", "field"), [
@@ -125,7 +127,8 @@ def test_a_bad_case_is_a_400_naming_the_field_and_saves_nothing(subject, cra, ex
     assert response.status_code == 400, response.json()
     if field:
         assert field in response.json(), response.json()
-    assert not AdverseEvent.objects.exists() and not CaseVersion.objects.exists()
+    assert not AdverseEvent.objects.exists()
+    assert not CaseVersion.objects.exists()
 
 
 @pytest.mark.parametrize(("body", "field"), [

@@ -21,7 +21,6 @@ from tests.factories import (
     SubjectFactory,
     TrialFactory,
     cra_of,
-    crm_of,
     ctcae_term,
     monitor_of,
     sponsor_viewer_of,
@@ -70,7 +69,8 @@ def review(event, monitor, **answers):
 def test_a_serious_report_owes_a_medical_review_but_no_report_until_assessed(
         subject, cra, monitor, crm, trial):
     event = report(subject, cra)
-    assert event.serious and not event.is_susar
+    assert event.serious
+    assert not event.is_susar
     assert not ReportingObligation.objects.filter(adverse_event=event).exists()
     review_deadline = Deadline.objects.get(kind="medical_review", object_id=event.pk)
     assert (review_deadline.owner, review_deadline.escalation_user) == (monitor, crm)
@@ -108,7 +108,8 @@ def test_fatal_upgrade_by_a_follow_up_then_review_then_submission(subject, cra, 
     assert event.versions.last().changes["outcome"] == ["unknown", "fatal"]
 
     deadline = Deadline.objects.get(kind="reporting_obligation", object_id=seven.pk)
-    assert deadline.owner == monitor and deadline.state == "open"
+    assert deadline.owner == monitor
+    assert deadline.state == "open"
     submitted = obligation_submit(obligation=seven, by=monitor, submitted_at=timezone.now(),
                                   reference="FDA-SR-1")
     assert (submitted.status, submitted.on_time) == ("submitted", True)
@@ -132,7 +133,8 @@ def test_downgrade_by_a_signed_review_cancels_open_obligations_and_keeps_submitt
     assert Deadline.objects.get(kind="reporting_obligation",
                                 object_id=cancelled.pk).state == "cancelled"
     event.refresh_from_db()
-    assert not event.is_susar and event.susar_determined_at is not None  # first ever stays
+    assert not event.is_susar
+    assert event.susar_determined_at is not None
 
 
 def test_new_information_after_submission_owes_a_follow_up_report(subject, cra, monitor):
@@ -149,7 +151,8 @@ def test_new_information_after_submission_owes_a_follow_up_report(subject, cra, 
         ("FDA_IND_FOLLOW_UP", "FDA", "open"), ("FDA_IND_FOLLOW_UP", "INVESTIGATORS", "open"),
         ("EU_CTR_FOLLOW_UP", "EU_EUDRAVIGILANCE", "open")}
     follow_up = ReportingObligation.objects.get(rule="EU_CTR_FOLLOW_UP")
-    assert follow_up.report_type == "follow_up" and follow_up.clock_start_at == later
+    assert follow_up.report_type == "follow_up"
+    assert follow_up.clock_start_at == later
 
 
 def test_a_late_site_report_is_flagged(subject, cra):
@@ -177,8 +180,8 @@ def test_day_zero_in_the_trials_zone(db):
     deadline = Deadline.objects.get(kind="reporting_obligation",
                                     object_id=event.obligations.get(rule="EU_CTR_7_DAY").pk)
     # Due at the end of the due date in Tokyo: 15:00 UTC that day.
-    assert deadline.due_at == datetime.combine(day_zero + timedelta(days=7),
-                                               datetime.min.time(), tzinfo=UTC) + timedelta(hours=15)
+    midnight = datetime.combine(day_zero + timedelta(days=7), datetime.min.time(), tzinfo=UTC)
+    assert deadline.due_at == midnight + timedelta(hours=15)
 
 
 def test_only_the_sites_cra_or_the_monitor_enter_events(subject, trial, crm):
@@ -208,7 +211,8 @@ def test_bad_cases_are_refused_naming_the_field(subject, cra, extra, field):
     with pytest.raises(ApplicationError) as refused:
         report(subject, cra, **extra)
     assert refused.value.field == field
-    assert not AdverseEvent.objects.exists() and not CaseVersion.objects.exists()
+    assert not AdverseEvent.objects.exists()
+    assert not CaseVersion.objects.exists()
 
 
 def test_a_follow_up_cannot_move_the_clock_back_or_change_awareness(subject, cra):

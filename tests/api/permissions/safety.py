@@ -4,7 +4,6 @@ viewers (sponsor, outsider) see no case at all: safety reaches them as aggregate
 Columns and rules: tests/api/permissions/matrix.py."""
 
 from collections.abc import Callable
-
 from datetime import timedelta
 
 from django.utils import timezone
