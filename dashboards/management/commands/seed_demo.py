@@ -11,7 +11,7 @@ from django.utils import timezone
 from access.codenames import ADD_TRIAL
 from reminders.services import deadline_create_manual
 from safety.models import CtcaeTerm
-from safety.services import adverse_event_create
+from safety.services import adverse_event_create, adverse_event_review
 from sites.services import (
     consent_record,
     document_create,
@@ -240,7 +240,7 @@ class Command(BaseCommand):
                 aware = min(datetime.combine(screened + timedelta(days=30), time(9), tzinfo=UTC),
                             timezone.now() - timedelta(days=2))
                 criteria = ["death"] if grade == 5 else ["hospitalization"] if grade >= 3 else []
-                adverse_event_create(
+                event = adverse_event_create(
                     subject=subject, by=reporter, verbatim_term=term.term.lower(), term=term,
                     onset_date=aware.date() - timedelta(days=1), severity_grade=grade,
                     seriousness_criteria=criteria, outcome="fatal" if grade == 5 else "unknown",
@@ -248,6 +248,12 @@ class Command(BaseCommand):
                     site_awareness_at=aware,
                     sponsor_awareness_at=aware + timedelta(hours=rng.choice([3, 20, 30])),
                 )
+                if criteria and rng.random() < 0.5:  # the monitor's review makes SUSARs
+                    adverse_event_review(event=event, by=reporter,
+                                         password=demo_password(reporter.username),
+                                         sponsor_causality="related",
+                                         expectedness=rng.choice(["expected", "unexpected"]),
+                                         rsi_version="Investigator's brochure v3, section 6")
 
     def _print_logins(self) -> None:
         self.stdout.write("Demo logins:")
