@@ -11,7 +11,7 @@ from access.codenames import MANAGE_STAFF
 from croportal.audit import field_changes
 from dashboards.enrollment import PortfolioRow, portfolio
 from reminders.selectors import deadlines_for_list, deadlines_visible_to
-from safety.selectors import adverse_events_visible_to, review_queue_for
+from safety.selectors import adverse_events_visible_to, queue_first_rows
 from sites.models import EssentialDocument, SiteConsentVersion
 from sites.selectors import (
     consent_records_visible_to,
@@ -63,7 +63,10 @@ def home_for(*, user) -> dict:
         changeable = sites_changeable_by(user=user)
         sections["cra_sites"] = list(sites_with_counts(queryset=changeable)[:100])
     if Role.MEDICAL_MONITOR in roles:
-        sections["review_queue"] = list(review_queue_for(user=user)[:50])
+        # The queue's nearest clocks of both kinds; review_queue: the cases among them.
+        sections["monitor_queue"] = queue_first_rows(user=user, now=now, limit=10)
+        sections["review_queue"] = [row.event for row in sections["monitor_queue"]
+                                    if row.obligation is None]
     if Role.SPONSOR_VIEWER in roles:
         sections["sponsor_trials"] = list(trials_with_counts(queryset=trials_visible_to(user=user)))
         # Sponsors see enrollment against target, never the CRO's working deadlines.

@@ -14,6 +14,7 @@ from access.checks import codenames_on
 from access.codenames import CHANGE_TRIAL, MANAGE_STAFF
 from croportal.forms import form_status
 from dashboards.enrollment import Enrollment, enrollment_of
+from safety.selectors import trial_safety_summary
 from sites.selectors import sites_visible_to
 from trials import services
 from trials.forms import AmendmentForm, ConsentVersionForm, MilestoneForm, TrialTransitionForm
@@ -128,6 +129,7 @@ def _trial_page(request, trial: Trial, **bound) -> HttpResponse:
         "milestone_chart": _milestone_chart(milestones, today),
         "amendments": list(trial.amendments.all()),
         "consent_versions": list(trial.consent_versions.all()),
+        "safety": trial_safety_summary(user=request.user, trial=trial, now=timezone.now()),
     }
     if context["can_change"]:
         context.update(_trial_forms(trial, bound))

@@ -9,7 +9,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from access.checks import may_change_trial
+from access.checks import may_change_trial, may_report_adverse_events
 from croportal.forms import form_status
 from sites import services
 from sites.forms import (
@@ -134,6 +134,7 @@ def _site_page(request, site: Site, bound: dict | None = None) -> HttpResponse:
         "can_transition": can_transition, "checklist": checklist, "documents": documents,
         "approvals": approvals, "current_icf": versions[0][1] if versions else None,
         "subjects": _subjects(site, versions, today, can_change, bound),
+        "can_report": may_report_adverse_events(user=request.user, site=site),
     }
     if can_change:
         context.update(_site_forms(site, approvals, versions, bound))
