@@ -27,6 +27,10 @@ class ReviewForm(forms.Form):
                                           widget=PromptSelect)
     expectedness = forms.ChoiceField(choices=_with_prompt(Expectedness.choices),
                                      widget=PromptSelect)
+    rsi_version = forms.CharField(
+        label="Reference safety information", max_length=100, required=False,
+        help_text="The RSI the expectedness is judged against, e.g. IB v7 section 6.4 "
+                  "(left empty: the case keeps the one it has).")
     comment = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
     password = forms.CharField(
         widget=forms.PasswordInput, strip=False,

@@ -119,7 +119,7 @@ def adverse_event_review(
                                status=403)
     before = _facts_of(event)
     event.sponsor_causality, event.expectedness = sponsor_causality, expectedness
-    if rsi_version is not None:
+    if rsi_version and str(rsi_version).strip():  # empty: the case keeps its RSI version
         event.rsi_version = str(rsi_version).strip()[:100]
     event.review_status = ReviewStatus.REVIEWED
     audited_save(event, by=by, reason=f"Medical review: {comment}" if comment else "Medical review")

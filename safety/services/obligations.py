@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from access.checks import may_review_safety
+from croportal.audit import audited_save
 from croportal.exceptions import ApplicationError
 from croportal.timezones import start_of_day
 from reminders.models import Deadline
@@ -127,10 +128,11 @@ def _open(event, due: rules.Owed, obligation, people) -> None:
         clock_start_at=due.clock_start_at)
     obligation.framework, obligation.report_type = due.framework, due.report_type
     obligation.due_on = rules.due_on(due.clock_start_at, days=due.days, zone=zone)
+    reopened = obligation.pk is not None
     obligation.status, obligation.cancelled_at, obligation.cancelled_reason = (
         ObligationStatus.OPEN, None, "")
-    obligation._history_user = None  # type: ignore[attr-defined]
-    obligation.save()
+    audited_save(obligation, by=None,
+                 reason=f"Owed again under {due.rule}" if reopened else f"Owed under {due.rule}")
     _obligation_deadline(obligation, event, people)
 
 
@@ -139,14 +141,16 @@ def _move_if_due_changed(event, due: rules.Owed, obligation, people) -> None:
     due_on = rules.due_on(due.clock_start_at, days=due.days, zone=event.trial.safety_timezone)
     if due_on != obligation.due_on:
         obligation.due_on = due_on
-        obligation.save(update_fields=["due_on", "updated_at"])
+        audited_save(obligation, by=None, update_fields=["due_on"],
+                     reason="Due date moved: the trial's safety time zone changed")
         _obligation_deadline(obligation, event, people)
 
 
 def _cancel(obligation: ReportingObligation, *, reason: str, now: datetime) -> None:
     obligation.status, obligation.cancelled_at = ObligationStatus.CANCELLED, now
     obligation.cancelled_reason = reason[:300]
-    obligation.save(update_fields=["status", "cancelled_at", "cancelled_reason", "updated_at"])
+    audited_save(obligation, by=None, reason=f"Cancelled: {reason}"[:300],
+                 update_fields=["status", "cancelled_at", "cancelled_reason"])
     deadline_close(kind=DeadlineKind.REPORTING_OBLIGATION, subject=obligation,
                    state=Deadline.State.CANCELLED, now=now)
 
@@ -216,8 +220,8 @@ def obligation_submit(*, obligation: ReportingObligation, by: User, submitted_at
     obligation.reference, obligation.submitted_by = reference.strip(), by
     obligation.on_time = rules.on_time(submitted_at, due_on=obligation.due_on,
                                        zone=obligation.trial.safety_timezone)
-    obligation._history_user = by  # type: ignore[attr-defined]
-    obligation.save()
+    audited_save(obligation, by=by,
+                 reason=f"Submitted to {obligation.recipient}, reference {obligation.reference}")
     deadline_close(kind=DeadlineKind.REPORTING_OBLIGATION, subject=obligation)
     case_evaluate(event=obligation.adverse_event)
     return obligation

@@ -143,9 +143,11 @@ def test_history_rows_cannot_be_updated_or_deleted_on_postgres(world, postgres, 
     from django.conf import settings
 
     from staffing.services import signature_failure_record
+    from tests.api.permissions.safety import obligation_of
 
     for _ in range(settings.SIGNATURE_FAILURE_LIMIT):  # a signing lock, for its history row
         signature_failure_record(user=world.cra, record=world.ae_a1)
+    obligation_of(world, "ae_a2")  # a reporting obligation, for its history row
     for model in history_models():
         assert model.objects.exists(), f"{model.__name__} has no row: the trigger is not tried"
         table = connection.ops.quote_name(model._meta.db_table)

@@ -390,3 +390,17 @@ def test_the_site_page_links_the_entry_form_for_those_who_enter_events(client, s
         client.force_login(person)
         html = client.get(reverse("sites:detail", args=[site.pk])).content.decode()
         assert (f'href="{form}"' in html) is shown, person
+
+
+def test_the_review_form_records_the_rsi_version_the_expectedness_was_judged_against(
+        client, subject, cra, monitor):
+    enter(client, cra, subject, fatal_sae())
+    event = AdverseEvent.objects.get()
+    client.force_login(monitor)
+    response = client.post(reverse("safety:ae_review", args=[event.pk]), {
+        "sponsor_causality": "related", "expectedness": "unexpected",
+        "rsi_version": "IB v7, section 6.4", "password": PASSWORD})
+    assert response.status_code == 302
+    event.refresh_from_db()
+    assert (event.expectedness, event.rsi_version) == ("unexpected", "IB v7, section 6.4")
+    assert "(RSI IB v7, section 6.4)" in page(client, monitor, event)

@@ -1,11 +1,13 @@
-"""The adverse-event list and the obligations list run the same number of queries with 1 case
-or with 500 (rows are stored results: no rule runs per row at read time)."""
+"""The adverse-event list, the obligations list and the medical monitor's queue run the same
+number of queries with 1 case or with 500 (rows are stored results: no rule runs per row at
+read time)."""
 
 from datetime import timedelta
 
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 from django.utils import timezone
 
 from safety.models import AdverseEvent, ReportingObligation
@@ -56,3 +58,15 @@ def test_safety_lists_do_not_grow_with_cases(site, monitor, url):
     more_cases(event, 498)
     assert AdverseEvent.objects.count() == 500
     assert queries(client, url) == few
+
+
+def test_the_queue_does_not_grow_with_cases(client, site, monitor):
+    event = AdverseEventFactory(subject=SubjectFactory(site=site, enrolled=True))
+    more_cases(event, 1)
+    client.force_login(monitor)
+    few = queries(client, reverse("safety:queue"))
+    more_cases(event, 498)
+    response = client.get(reverse("safety:queue"))
+    links = response.content.decode().count('href="/safety/adverse-events/')
+    assert links >= 100  # a full page (50) of cases and of obligations
+    assert queries(client, reverse("safety:queue")) == few
