@@ -105,6 +105,9 @@ class AdverseEvent(TimeStampedModel):
     susar_determined_at = models.DateTimeField(null=True, blank=True, editable=False)
     site_report_late = models.BooleanField(default=False, editable=False)
     review_due_on = models.DateField(null=True, blank=True, editable=False)
+    # Day 0 of a serious case on the trial's safety clock: the date its reporting clocks would
+    # count from if it is (or becomes) a SUSAR (DOMAIN A2), shown beside its review deadline.
+    day_zero = models.DateField(null=True, blank=True, editable=False)
     next_due_on = models.DateField(null=True, blank=True, editable=False,
                                    help_text="The nearest open reporting obligation's due date.")
     history = HistoricalRecords()
@@ -157,7 +160,7 @@ class AdverseEvent(TimeStampedModel):
 
 # Bookkeeping, and what the rules derive from the signed data (re-evaluated after signing).
 UNSIGNED_FIELDS = frozenset({
-    "created_at", "updated_at", "review_status", "review_due_on", "next_due_on",
+    "created_at", "updated_at", "review_status", "review_due_on", "next_due_on", "day_zero",
     "is_susar", "susar_determined_at", "site_report_late",
 })
 

@@ -1,5 +1,5 @@
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from django.db.models import Count, F, Q, QuerySet
 
@@ -163,13 +163,25 @@ class QueueRow:
     clock: Clock | None
     report: Clock | None = None
     obligation: ReportingObligation | None = None
+    seven_day: Clock | None = None  # the reporting clocks from Day 0, were it a SUSAR
+    fifteen_day: Clock | None = None
 
 
 def queue_case_rows(*, events, today: SafetyToday) -> list[QueueRow]:
-    return [QueueRow(event=e, trial=e.trial,
-                     clock=today.clock(e.review_due_on, e.trial.safety_timezone),
-                     report=today.clock(e.next_due_on, e.trial.safety_timezone))
-            for e in events]
+    """Each case with its review deadline, its nearest report due, and the 7-day (fatal or
+    life-threatening) and 15-day clocks that run from its Day 0 should it be a SUSAR."""
+    rows = []
+    for e in events:
+        zone = e.trial.safety_timezone
+        grave = bool({"death", "life_threatening"} & set(e.seriousness_criteria))
+        rows.append(QueueRow(
+            event=e, trial=e.trial, clock=today.clock(e.review_due_on, zone),
+            report=today.clock(e.next_due_on, zone),
+            seven_day=today.clock(e.day_zero + timedelta(days=7), zone)
+            if e.day_zero and grave else None,
+            fifteen_day=today.clock(e.day_zero + timedelta(days=15), zone)
+            if e.day_zero else None))
+    return rows
 
 
 def queue_obligation_rows(*, obligations, today: SafetyToday) -> list[QueueRow]:

@@ -73,10 +73,12 @@ def case_evaluate(*, event: AdverseEvent, now: datetime | None = None) -> Advers
         serious=rules.is_serious(latest), site_awareness_at=event.site_awareness_at,
         sponsor_awareness_at=event.sponsor_awareness_at)
     event.review_due_on = _review_deadline_sync(event, history, people, now)
+    serious_since = rules.became_at(history, rules.is_serious)
+    event.day_zero = serious_since and rules.day_zero(serious_since, zone=trial.safety_timezone)
     event.next_due_on = (event.obligations.filter(status=ObligationStatus.OPEN)
                          .order_by("due_on").values_list("due_on", flat=True).first())
     derived = ["is_susar", "susar_determined_at", "site_report_late", "review_due_on",
-               "next_due_on"]
+               "next_due_on", "day_zero"]
     AdverseEvent.objects.filter(pk=event.pk).update(**{f: getattr(event, f) for f in derived})
     return event
 

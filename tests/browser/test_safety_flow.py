@@ -108,6 +108,13 @@ def test_a_fatal_sae_entered_by_the_cra_gets_its_clocks_from_the_monitors_review
     rows = page.locator("#queue-case-table tbody tr")
     expect(rows).to_have_count(2)
     expect(rows.first).to_have_attribute("data-case", str(event.pk))
+    # With its 7- and 15-day clocks from Day 0 (its sponsor awareness on the trial's clock).
+    event.refresh_from_db()
+    day_zero = rules.day_zero(event.sponsor_awareness_at, zone=ZONE)
+    assert event.day_zero == day_zero
+    for clock, days in (("seven-day", 7), ("fifteen-day", 15)):
+        expect(rows.first.locator(f".{clock}")).to_contain_text(
+            (day_zero + timedelta(days=days)).isoformat())
     rows.first.get_by_role("link", name=f"AE #{event.pk}").click()
     expect(page).to_have_url(f"{live_server.url}/safety/adverse-events/{event.pk}/")
 

@@ -174,6 +174,7 @@ def test_day_zero_in_the_trials_zone(db):
                    severity_grade=4, seriousness_criteria=["life_threatening"],
                    outcome="not_recovered", expectedness="unexpected", sponsor_causality="related")
     day_zero = AWARE.date() + timedelta(days=1)
+    assert AdverseEvent.objects.get(pk=event.pk).day_zero == day_zero
     assert {(o.rule, o.due_on) for o in event.obligations.all()} == {
         ("EU_CTR_7_DAY", day_zero + timedelta(days=7)),
         ("EU_CTR_8_DAY_FOLLOW_UP", day_zero + timedelta(days=15))}

@@ -296,3 +296,19 @@ def test_the_monitors_home_page_runs_as_many_queries_for_thirty_cases_as_for_one
     small = count(client, reverse("dashboards:home"))
     grow(subject, monitor, 29)
     assert count(client, reverse("dashboards:home")) == small
+
+
+def test_a_pending_case_shows_the_clocks_that_run_from_its_day_zero(client, db):
+    """Not yet assessed, a serious case owes no report, but the monitor sees by when the
+    15-day report (and, fatal or life-threatening, the 7-day one) would be due were it a
+    SUSAR, counted from its Day 0."""
+    trial = TrialFactory(ind_number="100200")
+    monitor = monitor_of(trial)
+    hospital = AdverseEventFactory(subject=SubjectFactory(site__trial=trial, enrolled=True))
+    client.force_login(monitor)
+    html = client.get(reverse("safety:queue")).content.decode()
+    day_zero = hospital.sponsor_awareness_at.date()
+    row = html.split(f'data-case="{hospital.pk}"')[1].split("</tr>")[0]
+    assert f"Day 0 {day_zero:%Y-%m-%d}" in row
+    assert f"{day_zero + timedelta(days=15):%Y-%m-%d}" in row.split('class="fifteen-day"')[1]
+    assert 'class="seven-day"' not in row  # hospitalisation only: no 7-day clock
