@@ -6,6 +6,7 @@ import django_filters
 from django import forms
 from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import permissions, serializers
+from rest_framework.filters import OrderingFilter
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -145,3 +146,47 @@ class IdFilter(django_filters.Filter):
         kwargs.setdefault("min_value", 0)
         kwargs.setdefault("max_value", 2**63 - 1)
         super().__init__(*args, **kwargs)
+
+
+# ------------------------------------------------------------------ list query parameters
+
+PAGING_PARAMETERS = frozenset({"page", "page_size", "ordering", "format"})
+
+
+class KnownQueryParameters:
+    """API.md: an unknown query parameter on a list is a 400 that names it, so a misspelt
+    filter never returns every row. Known: paging, `ordering`, `format`, the view's filterset
+    and what a view reads itself (`query_parameters`)."""
+
+    def filter_queryset(self, request, queryset, view):
+        if getattr(view, "action", None) != "list":
+            return queryset
+        filterset = getattr(view, "filterset_class", None)
+        known = (PAGING_PARAMETERS | set(getattr(view, "query_parameters", ()))
+                 | set(getattr(filterset, "base_filters", {})))
+        unknown = sorted(set(request.query_params) - known)
+        if unknown:
+            raise serializers.ValidationError({
+                name[:50]: [f"Unknown query parameter; this list takes: "
+                            f"{', '.join(sorted(known))}."] for name in unknown[:5]})
+        return queryset
+
+    def get_schema_operation_parameters(self, view):
+        return []
+
+
+class StrictOrdering(OrderingFilter):
+    """`?ordering=field` or `-field` (comma-separated), on the fields the list shows; an
+    unknown field is a 400; the id breaks ties so that pages never overlap."""
+
+    def get_ordering(self, request, queryset, view):
+        raw = request.query_params.get(self.ordering_param)
+        if raw is None:
+            return self.get_default_ordering(view)
+        terms = [term.strip() for term in raw.split(",") if term.strip()]
+        valid = {name for name, _ in self.get_valid_fields(queryset, view, {"request": request})}
+        wrong = [term for term in terms if term.lstrip("-") not in valid]
+        if not terms or wrong:
+            raise serializers.ValidationError({"ordering": [
+                f"Sort by one of: {', '.join(sorted(valid))} (prefix - for descending)."]})
+        return [*terms, "pk"]

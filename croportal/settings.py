@@ -282,7 +282,11 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PAGINATION_CLASS": "croportal.api.Pagination",
-    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_FILTER_BACKENDS": [
+        "croportal.api.KnownQueryParameters",  # an unknown query parameter is a 400
+        "django_filters.rest_framework.DjangoFilterBackend",
+        "croportal.api.StrictOrdering",  # ?ordering=field,-other
+    ],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "croportal.api.exception_handler",
     "DEFAULT_THROTTLE_RATES": {"auth_token": env_str("API_TOKEN_THROTTLE", "10/min")},

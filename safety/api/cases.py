@@ -205,6 +205,7 @@ class CtcaeTermViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
 
     queryset = CtcaeTerm.objects.none()
     serializer_class = CtcaeTermSerializer
+    query_parameters = ("search",)
 
     def get_queryset(self):
         return ctcae_terms_search(query=self.request.query_params.get("search", ""))

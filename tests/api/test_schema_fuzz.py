@@ -40,6 +40,7 @@ def own_object_id(world, path: str) -> int:
     """Point path ids at objects the CRM can see, so that fuzzed bodies reach real records."""
     from safety.models import CtcaeTerm
     from staffing.models import Assignment
+    from tests.api.permissions.safety import obligation_of
 
     resource = path.split("/")[3]
     return {
@@ -58,6 +59,7 @@ def own_object_id(world, path: str) -> int:
         "essential-documents": lambda: world.document_a1.pk,
         "site-consent-versions": lambda: world.site_icf_a1.pk,
         "consent-records": lambda: world.consent_a1.pk,
+        "reporting-obligations": lambda: obligation_of(world, "ae_a1").pk,
     }[resource]()
 
 

@@ -41,6 +41,9 @@ def obligation_of(w, event_attr: str) -> ReportingObligation:
     """A 15-day obligation of the case: reviewed as an unexpected related SUSAR on a trial
     under an IND (made so inside the row's rolled-back savepoint)."""
     event = getattr(w, event_attr)
+    existing = ReportingObligation.objects.filter(adverse_event=event).first()
+    if existing is not None:
+        return existing
     Trial.objects.filter(pk=event.trial_id).update(ind_number="999999")
     adverse_event_review(event=event, by=w.admin, password=PASSWORD, sponsor_causality="related",
                          expectedness="unexpected")
