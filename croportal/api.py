@@ -153,6 +153,16 @@ class IdFilter(django_filters.Filter):
 PAGING_PARAMETERS = frozenset({"page", "page_size", "ordering", "format"})
 
 
+def filter_parameters(filterset) -> set[str]:
+    """The query parameters a filterset reads: a range filter reads `<name>_after` and
+    `<name>_before` (its widget's suffixes)."""
+    names: set[str] = set()
+    for name, declared in getattr(filterset, "base_filters", {}).items():
+        suffixes = getattr(declared.field.widget, "suffixes", None)
+        names |= {f"{name}_{suffix}" for suffix in suffixes} if suffixes else {name}
+    return names
+
+
 class KnownQueryParameters:
     """API.md: an unknown query parameter on a list is a 400 that names it, so a misspelt
     filter never returns every row. Known: paging, `ordering`, `format`, the view's filterset
@@ -163,7 +173,7 @@ class KnownQueryParameters:
             return queryset
         filterset = getattr(view, "filterset_class", None)
         known = (PAGING_PARAMETERS | set(getattr(view, "query_parameters", ()))
-                 | set(getattr(filterset, "base_filters", {})))
+                 | filter_parameters(filterset))
         unknown = sorted(set(request.query_params) - known)
         if unknown:
             raise serializers.ValidationError({

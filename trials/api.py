@@ -63,10 +63,15 @@ class TrialFilter(django_filters.FilterSet):
     sponsor = IdFilter()
     status = django_filters.ChoiceFilter(choices=Trial._meta.get_field("status").choices)
     phase = django_filters.ChoiceFilter(choices=Trial._meta.get_field("phase").choices)
+    protocol_number = django_filters.CharFilter()
+    nct_id = django_filters.CharFilter()
+    ind_number = django_filters.CharFilter()
+    eu_ct_number = django_filters.CharFilter()
 
     class Meta:
         model = Trial
-        fields = ("sponsor", "status", "phase")
+        fields = ("sponsor", "status", "phase", "protocol_number", "nct_id", "ind_number",
+                  "eu_ct_number")
 
 
 class TransitionSerializer(serializers.Serializer):

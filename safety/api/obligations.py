@@ -39,10 +39,11 @@ class ReportingObligationFilter(django_filters.FilterSet):
     status = django_filters.ChoiceFilter(choices=ObligationStatus.choices)
     rule = django_filters.ChoiceFilter(choices=[(r, r) for r in rules.RULES])
     recipient = django_filters.ChoiceFilter(choices=[(r, r) for r in rules.RECIPIENTS])
+    due_on = django_filters.DateFromToRangeFilter()  # ?due_on_after=&due_on_before=
 
     class Meta:
         model = ReportingObligation
-        fields = ("adverse_event", "trial", "status", "rule", "recipient")
+        fields = ("adverse_event", "trial", "status", "rule", "recipient", "due_on")
 
 
 @extend_schema_view(retrieve=extend_schema(responses={200: ReportingObligationSerializer,

@@ -108,10 +108,12 @@ class SiteFilter(django_filters.FilterSet):
     trial = IdFilter()
     status = django_filters.ChoiceFilter(choices=Site._meta.get_field("status").choices)
     country = django_filters.CharFilter()
+    number = django_filters.CharFilter()
+    activated_on = django_filters.DateFromToRangeFilter()  # ?activated_on_after=&_before=
 
     class Meta:
         model = Site
-        fields = ("trial", "status", "country")
+        fields = ("trial", "status", "country", "number", "activated_on")
 
 
 @extend_schema_view(retrieve=extend_schema(responses={200: SiteSerializer, 404: None}))

@@ -45,10 +45,13 @@ class SubjectFilter(django_filters.FilterSet):
     site = IdFilter()
     trial = IdFilter()
     status = django_filters.ChoiceFilter(choices=Subject._meta.get_field("status").choices)
+    number = django_filters.CharFilter()
+    screened_on = django_filters.DateFromToRangeFilter()  # ?screened_on_after=&_before=
+    enrolled_on = django_filters.DateFromToRangeFilter()
 
     class Meta:
         model = Subject
-        fields = ("site", "trial", "status")
+        fields = ("site", "trial", "status", "number", "screened_on", "enrolled_on")
 
 
 class SubjectScreenSerializer(serializers.Serializer):

@@ -51,3 +51,24 @@ def test_known_filters_and_paging_still_work(world):
     assert body["count"] == 2
     assert client.get("/api/v1/ctcae-terms/", {"search": "neutro"}).status_code == 200
     assert client.get("/api/v1/deadlines/", {"mine": "true"}).status_code == 200
+
+
+def test_identifying_fields_and_date_ranges_filter_the_lists(world):
+    client = api_as(world.admin)
+    trials = client.get("/api/v1/trials/", {"protocol_number": world.trial_a.protocol_number})
+    assert [t["id"] for t in trials.json()["results"]] == [world.trial_a.pk]
+    sites = client.get("/api/v1/sites/", {"trial": world.trial_a.pk,
+                                          "number": world.site_a1.number}).json()["results"]
+    assert [s["id"] for s in sites] == [world.site_a1.pk]
+    subjects = client.get("/api/v1/subjects/", {"number": world.subject_b1.number})
+    assert [s["id"] for s in subjects.json()["results"]] == [world.subject_b1.pk]
+    enrolled = world.subject_b1.enrolled_on
+    window = {"enrolled_on_after": enrolled.isoformat(), "enrolled_on_before": enrolled.isoformat()}
+    ids = {s["id"] for s in client.get("/api/v1/subjects/", window).json()["results"]}
+    assert world.subject_b1.pk in ids
+    assert world.subject_a2.pk not in ids  # never enrolled
+    onset = world.ae_a1.onset_date.isoformat()
+    events = client.get("/api/v1/adverse-events/", {"onset_date_before": "2000-01-01"})
+    assert events.json()["count"] == 0
+    assert client.get("/api/v1/adverse-events/", {"onset_date_after": onset}).json()["count"] == 3
+    assert client.get("/api/v1/subjects/", {"enrolled_on_after": "not a date"}).status_code == 400
