@@ -8,22 +8,12 @@ from django.utils import timezone
 
 from safety.models import AdverseEvent, CaseVersion, ReportingObligation
 from tests.conftest import PASSWORD, api_as
-from tests.factories import SubjectFactory, TrialFactory, ctcae_term, monitor_of
+from tests.factories import TrialFactory, ctcae_term
 
 
 @pytest.fixture
 def trial(db):
     return TrialFactory(ind_number="654321", eu_ct_number="2026-500777-12-00")
-
-
-@pytest.fixture
-def monitor(trial):
-    return monitor_of(trial)
-
-
-@pytest.fixture
-def subject(site):
-    return SubjectFactory(site=site, enrolled=True)
 
 
 def when(**delta) -> str:

@@ -35,16 +35,6 @@ def trial(db):
                         safety_timezone="Europe/Berlin")
 
 
-@pytest.fixture
-def monitor(trial):
-    return monitor_of(trial)
-
-
-@pytest.fixture
-def subject(site):
-    return SubjectFactory(site=site, enrolled=True)
-
-
 def report(subject, by, **extra):
     fields = {
         "verbatim_term": "neutropenic fever", "term": ctcae_term("Febrile neutropenia"),

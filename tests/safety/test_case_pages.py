@@ -39,16 +39,6 @@ def trial(db):
                         safety_timezone="Europe/Berlin")
 
 
-@pytest.fixture
-def monitor(trial):
-    return monitor_of(trial)
-
-
-@pytest.fixture
-def subject(site):
-    return SubjectFactory(site=site, enrolled=True)
-
-
 def berlin(moment) -> str:
     """A moment as a datetime-local input holds it on the trial's (Berlin) clock."""
     return moment.astimezone(BERLIN).strftime("%Y-%m-%dT%H:%M")

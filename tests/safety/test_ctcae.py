@@ -12,17 +12,6 @@ from safety.ctcae import read_facts_file
 from safety.models import AdverseEvent, CtcaeTerm
 from safety.services import adverse_event_create
 from tests.conftest import api_as, need_service
-from tests.factories import SubjectFactory, monitor_of
-
-
-@pytest.fixture
-def monitor(trial):
-    return monitor_of(trial)
-
-
-@pytest.fixture
-def subject(site):
-    return SubjectFactory(site=site, enrolled=True)
 
 NCI_CSV = Path(settings.BASE_DIR).parent / "shared" / "data" / "ctcae-v5" / "ctcae_v5_terms.csv"
 

@@ -35,16 +35,6 @@ def trial(db):
     return TrialFactory(ind_number="123456")
 
 
-@pytest.fixture
-def monitor(trial):
-    return monitor_of(trial)
-
-
-@pytest.fixture
-def subject(site):
-    return SubjectFactory(site=site, enrolled=True)
-
-
 def case(subject, *, days_ago: float = 0, **fields):
     """A serious case (hospitalisation) the sponsor learnt of `days_ago` days ago."""
     aware = timezone.now() - timedelta(days=days_ago, minutes=5)

@@ -12,12 +12,7 @@ from django.utils import timezone
 
 from safety.models import AdverseEvent, ReportingObligation
 from tests.conftest import api_as
-from tests.factories import AdverseEventFactory, SubjectFactory, monitor_of
-
-
-@pytest.fixture
-def monitor(trial):
-    return monitor_of(trial)
+from tests.factories import AdverseEventFactory, SubjectFactory
 
 
 def more_cases(event: AdverseEvent, n: int) -> None:

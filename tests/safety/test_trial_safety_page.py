@@ -31,16 +31,6 @@ def trial(db):
     return TrialFactory(ind_number="123456")
 
 
-@pytest.fixture
-def monitor(trial):
-    return monitor_of(trial)
-
-
-@pytest.fixture
-def subject(site):
-    return SubjectFactory(site=site, enrolled=True)
-
-
 def case(subject, *, late_by_site: bool = False, **fields):
     """A serious case (febrile neutropenia, hospitalisation) the sponsor learnt of just now,
     or, reported late, two days after the site did."""

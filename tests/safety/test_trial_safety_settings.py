@@ -15,14 +15,9 @@ from safety.services import adverse_event_review
 from safety.services.trial_settings import dsur_deadlines_sync
 from tests.admin_forms import admin_form_data
 from tests.conftest import PASSWORD, api_as
-from tests.factories import AdverseEventFactory, SiteFactory, SubjectFactory, monitor_of
+from tests.factories import AdverseEventFactory, SiteFactory, SubjectFactory
 from trials.models import Trial
 from trials.services import trial_update
-
-
-@pytest.fixture
-def monitor(trial):
-    return monitor_of(trial)
 
 
 @pytest.fixture
