@@ -135,12 +135,11 @@ class AdverseEventFilter(django_filters.FilterSet):
     serious = django_filters.BooleanFilter(method="filter_serious")
     is_susar = django_filters.BooleanFilter()
     onset_date = django_filters.DateFromToRangeFilter()  # ?onset_date_after=&_before=
-    sponsor_awareness_at = django_filters.IsoDateTimeFromToRangeFilter()
 
     class Meta:
         model = AdverseEvent
         fields = ("trial", "site", "subject", "review_status", "serious", "is_susar",
-                  "onset_date", "sponsor_awareness_at")
+                  "onset_date")
 
     def filter_serious(self, queryset, name, value):
         return queryset.exclude(seriousness_criteria=[]) if value else queryset.filter(

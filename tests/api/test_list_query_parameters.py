@@ -72,3 +72,16 @@ def test_identifying_fields_and_date_ranges_filter_the_lists(world):
     assert events.json()["count"] == 0
     assert client.get("/api/v1/adverse-events/", {"onset_date_after": onset}).json()["count"] == 3
     assert client.get("/api/v1/subjects/", {"enrolled_on_after": "not a date"}).status_code == 400
+
+
+@pytest.mark.parametrize(("url", "parameter"), [
+    ("/api/v1/sites/", "activated_on"), ("/api/v1/subjects/", "screened_on"),
+    ("/api/v1/subjects/", "enrolled_on"), ("/api/v1/adverse-events/", "onset_date"),
+    ("/api/v1/reporting-obligations/", "due_on"),
+])
+@pytest.mark.parametrize("value", ["0001-01-01", "9999-12-31", "2026-02-30", "20260101\x00"])
+def test_extreme_or_bad_dates_in_a_range_never_fail_the_server(world, url, parameter, value):
+    client = api_as(world.admin)
+    for suffix in ("after", "before"):
+        response = client.get(url, {f"{parameter}_{suffix}": value})
+        assert response.status_code in (200, 400), (url, parameter, value, response.status_code)
