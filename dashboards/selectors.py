@@ -8,7 +8,7 @@ from django.db.models import Count, Model, Q, QuerySet
 from django.utils import timezone
 
 from access.codenames import MANAGE_STAFF
-from croportal.audit import field_changes
+from dashboards.audit_labels import labellers, readable_changes
 from dashboards.enrollment import PortfolioRow, portfolio
 from reminders.selectors import deadlines_for_list, deadlines_visible_to
 from safety.selectors import adverse_events_visible_to, queue_first_rows
@@ -127,6 +127,7 @@ def audit_trail_of(*, record: Model) -> list[dict]:
     """Every history row of one record, oldest first, with field changes old → new."""
     history = record.history  # type: ignore[attr-defined]
     rows = list(history.select_related("history_user").order_by("history_date", "history_id"))
+    labels = labellers(model=type(record), rows=rows)
     entries, previous = [], None
     for row in rows:
         entries.append({
@@ -134,7 +135,7 @@ def audit_trail_of(*, record: Model) -> list[dict]:
             "who": row.history_user.full_name if row.history_user else "system",
             "action": {"+": "created", "~": "changed", "-": "deleted"}[row.history_type],
             "reason": row.history_change_reason or "",
-            "changes": field_changes(row, previous),
+            "changes": readable_changes(newer=row, older=previous, labels=labels),
         })
         previous = row
     return entries

@@ -10,6 +10,7 @@ from access.checks import manages_any_trial, may_create_trials
 from croportal.broker import broker_status
 from croportal.celery import app as celery_app
 from croportal.csv_safe import csv_writer
+from dashboards.audit_labels import record_page
 from dashboards.selectors import audit_record_for, audit_trail_of, home_for
 from dashboards.workload import cra_workload
 from reminders.heartbeats import liveness
@@ -36,6 +37,7 @@ def audit_trail(request, kind: str, pk: int):
     record = _audited_record(request, kind, pk)
     return render(request, "dashboards/audit_trail.html", {
         "record": record, "kind": kind, "entries": audit_trail_of(record=record),
+        "record_url": record_page(kind=kind, record=record),
         "signatures": signatures_of(record=record),
     })
 
@@ -46,11 +48,14 @@ def audit_trail_csv(request, kind: str, pk: int):
     response = HttpResponse(content_type="text/csv")
     response["Content-Disposition"] = f'attachment; filename="audit-{kind}-{pk}.csv"'
     writer = csv_writer(response)
-    writer.writerow(["at_utc", "who", "action", "reason", "field", "old", "new"])
+    writer.writerow(["at_utc", "who", "action", "reason", "field", "old", "new", "old_label",
+                     "new_label"])
     for entry in audit_trail_of(record=record):
-        for field, old, new in entry["changes"] or [("", "", "")]:
+        for change in entry["changes"] or [None]:
+            values = ([change.field, change.old, change.new, change.old_label, change.new_label]
+                      if change else ["", "", "", "", ""])
             writer.writerow([entry["at"].isoformat(), entry["who"], entry["action"],
-                             entry["reason"], field, old, new])
+                             entry["reason"], *values])
     return response
 
 

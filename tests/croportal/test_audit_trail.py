@@ -4,6 +4,7 @@ from datetime import date
 
 import pytest
 from django.db import DatabaseError, connection, transaction
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from croportal.audit import history_models
@@ -95,8 +96,40 @@ def test_history_keeps_who_when_old_new_and_reason(trial, crm, sponsor, client):
     change = entries[-1]
     assert change["who"] == crm.full_name
     assert change["reason"] == "Target revised"
-    assert ("target enrollment", 100, 120) in change["changes"]
+    assert ("target enrollment", 100, 120) in [(c.field, c.old, c.new) for c in change["changes"]]
     assert "Target revised" in response.content.decode()
+
+
+def test_the_audit_trail_names_what_keys_and_codes_mean_and_links_back(trial, crm, client):
+    trial_update(trial=trial, by=crm, reason="Phase corrected", phase="III")
+    client.force_login(crm)
+    response = client.get(reverse("dashboards:audit_trail", args=["trial", trial.pk]))
+    created, changed = response.context["entries"]
+    by_field = {c.field: c for c in created["changes"]}
+    assert by_field["sponsor"].new == trial.sponsor_id  # the raw value is kept...
+    assert by_field["sponsor"].new_label == trial.sponsor.name  # ...and what it names
+    [phase] = [c for c in changed["changes"] if c.field == "phase"]
+    assert (phase.old_label, phase.new_label) == ("Phase II", "Phase III")
+    html = response.content.decode()
+    assert f"{trial.sponsor.name}</li>" in html
+    assert "Phase II → Phase III" in html
+    assert f'href="{reverse("trials:detail", args=[trial.pk])}"' in html
+    csv = client.get(reverse("dashboards:audit_trail_csv", args=["trial", trial.pk]))
+    assert "Phase corrected,phase,II,III,Phase II,Phase III" in csv.content.decode()
+
+
+def test_the_audit_trail_reads_each_related_table_once(trial, crm, client):
+    for n in range(20):
+        trial_update(trial=Trial.objects.get(pk=trial.pk), by=crm, reason=f"Edit {n}",
+                     target_enrollment=200 + n)
+    client.force_login(crm)
+    with CaptureQueriesContext(connection) as twenty:
+        client.get(reverse("dashboards:audit_trail", args=["trial", trial.pk]))
+    trial_update(trial=Trial.objects.get(pk=trial.pk), by=crm, reason="One more",
+                 target_enrollment=999)
+    with CaptureQueriesContext(connection) as more:
+        client.get(reverse("dashboards:audit_trail", args=["trial", trial.pk]))
+    assert len(more.captured_queries) == len(twenty.captured_queries)
 
 
 def test_the_audit_trail_csv_lists_each_change(trial, crm, client):
