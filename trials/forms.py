@@ -4,9 +4,11 @@ from django import forms
 from django.db.models import Model, TextChoices
 from django.forms.models import fields_for_model, model_to_dict
 
+from croportal.exceptions import ApplicationError
 from croportal.forms import ChangeReasonField, RevisionField, revision_initial
 from staffing.models import Organisation
 from trials.models import ConsentVersion, Milestone, ProtocolAmendment, Trial, TrialStatus
+from trials.services import nct_id_checked
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 # Status is not here: it moves only through the lifecycle form (trial_transition).
@@ -24,6 +26,12 @@ class _TrialFieldsForm(forms.ModelForm):
             kind=Organisation.Kind.SPONSOR
         )
         self.fields["medical_review_days"].required = False
+
+    def clean_nct_id(self) -> str:
+        try:
+            return nct_id_checked(value=self.cleaned_data.get("nct_id"))
+        except ApplicationError as error:
+            raise forms.ValidationError(error.message) from None
 
     def clean_safety_timezone(self) -> str:
         value = self.cleaned_data["safety_timezone"] or "UTC"

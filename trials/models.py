@@ -69,6 +69,12 @@ class Trial(TimeStampedModel):
             models.UniqueConstraint(
                 fields=["nct_id"], condition=~Q(nct_id=""), name="trial_nct_id_unique"
             ),
+            # ClinicalTrials.gov identifiers: NCT and eight digits.
+            models.CheckConstraint(
+                condition=Q(nct_id="") | Q(nct_id__regex=r"^NCT[0-9]{8}$"),
+                name="trial_nct_id_format",
+                violation_error_message="An NCT ID is NCT followed by 8 digits, e.g. "
+                                        "NCT01234567."),
         ]
 
     def __str__(self) -> str:

@@ -1,3 +1,4 @@
+import re
 from datetime import date, datetime
 
 from django.db import transaction
@@ -37,6 +38,25 @@ def _check_sponsor(sponsor: Organisation) -> None:
         raise ApplicationError("The sponsor must be a sponsor organisation.", field="sponsor")
 
 
+NCT_FORMAT = re.compile(r"NCT[0-9]{8}")
+
+
+NCT_MESSAGE = "An NCT ID is NCT followed by 8 digits, e.g. NCT01234567."
+
+
+def nct_id_checked(*, value) -> str:
+    """An NCT ID is NCT and eight digits (ClinicalTrials.gov); written upper-case, trimmed."""
+    value = str(value or "").strip().upper()
+    if value and not NCT_FORMAT.fullmatch(value):
+        raise ApplicationError(NCT_MESSAGE, field="nct_id")
+    return value
+
+
+def _normalise_nct(fields: dict) -> None:
+    if "nct_id" in fields:
+        fields["nct_id"] = nct_id_checked(value=fields["nct_id"])
+
+
 def _check_unique(fields: dict, trial: Trial | None = None) -> None:
     """A clear 400 on the field rather than the database's refusal."""
     others = Trial.objects.exclude(pk=trial.pk) if trial else Trial.objects.all()
@@ -55,6 +75,7 @@ def trial_create(*, by: User, status: str = TrialStatus.PLANNING, **fields) -> T
     if status not in TrialStatus.values:
         raise ApplicationError(f"Unknown status “{status}”.", field="status")
     _check_sponsor(fields["sponsor"])
+    _normalise_nct(fields)
     _check_unique(fields)
     trial = Trial(status=status)
     apply_fields(trial, fields, editable=TRIAL_EDITABLE_FIELDS)
@@ -80,6 +101,7 @@ def trial_update(*, trial: Trial, by: User, reason: str, expected_revision: int 
             raise ApplicationError(
                 "The sponsor cannot change while sponsor viewers are assigned.", field="sponsor"
             )
+    _normalise_nct(fields)
     _check_unique(fields, trial)
     changed = apply_fields(trial, fields, editable=TRIAL_EDITABLE_FIELDS)
     if changed:
