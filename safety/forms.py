@@ -3,6 +3,7 @@ from datetime import datetime
 from django import forms
 from django.utils import timezone
 
+from croportal.forms import RevisionField, revision_initial
 from croportal.timezones import on_their_clock
 from safety.models import SERIOUSNESS_CRITERIA, Causality, Expectedness, Outcome
 from safety.services.obligations import Zone
@@ -122,7 +123,8 @@ class CaseFieldsForm(ZonedForm):
         """The cleaned case fields as the case service takes them (blank = not given)."""
         values = {}
         for name in self.fields:
-            if name in self.moments or name in ("narrative", "information_received_at"):
+            if name in self.moments or name in ("narrative", "information_received_at",
+                                                "revision"):
                 continue
             value = self.cleaned_data.get(name)
             values[name] = None if value in ("", None) and name != "rsi_version" else value
@@ -157,11 +159,14 @@ class FollowUpForm(CaseFieldsForm):
     narrative = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False,
                                 label="What the new information says")
 
+    revision = RevisionField()  # the case as the form showed it: a stale follow-up is refused
+
     field_order = ["information_received_at"]
 
     def __init__(self, *args, event, **kwargs):
         super().__init__(*args, initial=case_initial(event), **kwargs)
         self.event = event
+        revision_initial(self, event)
 
     def follow_up(self) -> dict:
         """The service's arguments: the receipt time, the changed fields, the narrative."""
@@ -177,7 +182,8 @@ class FollowUpForm(CaseFieldsForm):
         if "term" in changes and code and code != self.event.meddra_code:  # a stale code is not
             changes["meddra_code"] = code  # sent: the service then finds the term by its name
         return {"information_received_at": self.cleaned_data["information_received_at"],
-                "changes": changes, "narrative": self.cleaned_data.get("narrative", "")}
+                "changes": changes, "narrative": self.cleaned_data.get("narrative", ""),
+                "expected_revision": self.cleaned_data.get("revision")}
 
 
 def case_initial(event) -> dict:

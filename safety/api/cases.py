@@ -8,7 +8,7 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.response import Response
 
-from croportal.api import IdFilter, VersionedRetrieveMixin, with_etag
+from croportal.api import IdFilter, VersionedRetrieveMixin, expected_revision, with_etag
 from safety import services
 from safety.models import (
     SERIOUSNESS_CRITERIA,
@@ -170,7 +170,9 @@ class AdverseEventViewSet(VersionedRetrieveMixin, mixins.ListModelMixin,
         event = self.get_object()
         body = FollowUpSerializer(data=request.data, context=self.get_serializer_context())
         body.is_valid(raise_exception=True)
-        services.adverse_event_follow_up(event=event, by=request.user, **body.validated_data)
+        services.adverse_event_follow_up(event=event, by=request.user,
+                                         expected_revision=expected_revision(request),
+                                         **body.validated_data)
         event = self.get_queryset().get(pk=event.pk)
         return with_etag(Response(self.get_serializer(event).data,
                                   status=status.HTTP_201_CREATED), event)

@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from access.checks import may_report_adverse_events, may_review_safety
 from croportal.audit import audited_save
+from croportal.concurrency import lock_for_update
 from croportal.exceptions import ApplicationError
 from safety.models import (
     SERIOUSNESS_CRITERIA,
@@ -68,11 +69,12 @@ def adverse_event_create(*, subject: Subject, by: User, **fields) -> AdverseEven
 @transaction.atomic
 def adverse_event_follow_up(
     *, event: AdverseEvent, by: User, information_received_at: datetime, changes: dict,
-    narrative: str = "",
+    narrative: str = "", expected_revision: int | None = None,
 ) -> CaseVersion:
     """New information about a case: its changes apply as of their receipt, and the clocks are
-    evaluated again (an upgrade to fatal adds the 7-day obligations)."""
-    event = AdverseEvent.objects.select_for_update().select_related("trial").get(pk=event.pk)
+    evaluated again (an upgrade to fatal adds the 7-day obligations). A stale
+    `expected_revision` (the case changed since the caller read it) is refused."""
+    event = lock_for_update(event, expected_revision=expected_revision, related=("trial",))
     if not may_report_adverse_events(user=by, site=event.site):
         raise ApplicationError("Follow-ups are entered by the site's CRA or the trial's "
                                "medical monitor.", status=403)

@@ -161,7 +161,9 @@ def ae_follow_up(request, pk: int):
         else:
             messages.success(request, "Follow-up recorded.")
             return redirect("safety:ae_detail", pk=event.pk)
-    return _event_page(request, _case_of(request.user, pk), follow_up_form=form, status=400)
+    stale = getattr(form, "stale", False)  # the case changed since the form was opened
+    return _event_page(request, _case_of(request.user, pk), follow_up_form=form,
+                       status=409 if stale else 400)
 
 
 @login_required

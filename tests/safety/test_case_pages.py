@@ -394,3 +394,39 @@ def test_the_review_form_records_the_rsi_version_the_expectedness_was_judged_aga
     event.refresh_from_db()
     assert (event.expectedness, event.rsi_version) == ("unexpected", "IB v7, section 6.4")
     assert "(RSI IB v7, section 6.4)" in page(client, monitor, event)
+
+
+def test_a_follow_up_on_a_case_changed_meanwhile_is_refused_not_merged(client, subject, cra):
+    """Two people open the follow-up form; the second save would send the first one's change
+    back to its old value (the form holds the case as it was): it is refused, nothing saved."""
+    enter(client, cra, subject, fatal_sae(severity_grade="4", outcome="not_recovered",
+                                          seriousness_criteria=["hospitalization"]))
+    event = AdverseEvent.objects.get()
+    opened = follow_up_form(client, cra, event, outcome="recovering",
+                            information_received_at=berlin(timezone.now()))
+    adverse_event_follow_up(event=event, by=cra, information_received_at=timezone.now(),
+                            changes={"outcome": "recovered"})
+    response = client.post(reverse("safety:ae_follow_up", args=[event.pk]), opened)
+    assert response.status_code == 409
+    assert "changed by someone else" in response.content.decode()
+    event.refresh_from_db()
+    assert event.outcome == "recovered"
+    assert event.versions.count() == 2
+
+
+def test_the_api_refuses_a_follow_up_with_a_stale_if_match(subject, cra):
+    from tests.conftest import api_as
+
+    event = adverse_event_create(
+        subject=subject, by=cra, verbatim_term="fever", term=ctcae_term("Febrile neutropenia"),
+        onset_date=AWARE.date(), severity_grade=3, seriousness_criteria=["hospitalization"],
+        site_awareness_at=AWARE, sponsor_awareness_at=AWARE)
+    body = {"information_received_at": timezone.now().isoformat(),
+            "changes": {"outcome": "recovered"}}
+    stale = api_as(cra).post(f"/api/v1/adverse-events/{event.pk}/follow-ups/", body,
+                             format="json", HTTP_IF_MATCH=f'"{event.revision - 1 or 99}"')
+    assert stale.status_code == 412
+    assert event.versions.count() == 1
+    fresh = api_as(cra).post(f"/api/v1/adverse-events/{event.pk}/follow-ups/", body,
+                             format="json", HTTP_IF_MATCH=f'"{event.revision}"')
+    assert fresh.status_code == 201
