@@ -173,7 +173,7 @@ def queue_case_rows(*, events, today: SafetyToday) -> list[QueueRow]:
     rows = []
     for e in events:
         zone = e.trial.safety_timezone
-        grave = bool({"death", "life_threatening"} & set(e.seriousness_criteria))
+        grave = bool({rules.DEATH, rules.LIFE_THREATENING} & set(e.seriousness_criteria))
         rows.append(QueueRow(
             event=e, trial=e.trial, clock=today.clock(e.review_due_on, zone),
             report=today.clock(e.next_due_on, zone),
