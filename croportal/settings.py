@@ -6,6 +6,7 @@ from pathlib import Path
 from django.core.exceptions import ImproperlyConfigured
 from kombu import Queue
 
+from croportal import formats as _formats
 from croportal.env import (
     env_bool,
     env_database,
@@ -37,6 +38,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "django_filters",
+    "django_tables2",
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "guardian",
@@ -63,6 +65,10 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "croportal.middleware_security.NoStoreForAuthenticatedMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # Pages show and read times on the signed-in reader's clock (their profile's zone), and
+    # an htmx fragment carries the messages it would otherwise leave for a later page.
+    "croportal.middleware_reader.ReaderTimeZoneMiddleware",
+    "croportal.middleware_reader.HtmxMessagesMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "axes.middleware.AxesMiddleware",
@@ -83,6 +89,8 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "dashboards.context_processors.navigation",
             ],
+            # {{ d|day }}, {{ dt|moment }}, {{ n|fte }} in every template (croportal/formats.py).
+            "builtins": ["croportal.templatetags_formats"],
         },
     },
 ]
@@ -147,6 +155,14 @@ LANGUAGE_CODE = "en-gb"
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
+# One date format (02-Dec-2026) and one date-time format (02-Dec-2026 14:05 CET) everywhere
+# (croportal/formats.py); the format module stops en-gb's own formats overriding these.
+FORMAT_MODULE_PATH = ["croportal.locale_formats"]
+DATE_FORMAT = SHORT_DATE_FORMAT = _formats.DJANGO_DATE_FORMAT
+DATETIME_FORMAT = SHORT_DATETIME_FORMAT = _formats.DJANGO_DATETIME_FORMAT
+TIME_FORMAT = _formats.DJANGO_TIME_FORMAT
+DATE_INPUT_FORMATS = _formats.DATE_INPUT_FORMATS
+DATETIME_INPUT_FORMATS = _formats.DATETIME_INPUT_FORMATS
 
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "staticfiles"  # made by collectstatic; settings make no folder
@@ -169,6 +185,9 @@ STORAGES = {
     },
 }
 MEDIA_ROOT = VAR_DIR / "media"
+# Finished list exports wait here for their one reader (served only by the job's own view).
+STORAGES["exports"] = {"BACKEND": "django.core.files.storage.FileSystemStorage",
+                       "OPTIONS": {"location": VAR_DIR / "exports", "base_url": None}}
 
 # E-mail: console in development; SMTP in production: smtp+tls://user:pass@host:587
 # (STARTTLS) or smtp+ssl://user:pass@host:465 (implicit TLS), smtp://host:25 (plain).
@@ -201,6 +220,14 @@ CTGOV_IMPORT_BATCH_SIZE = env_int("CTGOV_IMPORT_BATCH_SIZE", 200, minimum=1)
 # A confirmed import no worker has taken after this long is published again (Redis was down).
 CTGOV_IMPORT_REDISPATCH_AFTER_SECONDS = env_int("CTGOV_IMPORT_REDISPATCH_AFTER_SECONDS", 120,
                                                 minimum=1)
+# List exports (`?export=csv|xlsx`) of more rows than this run as a background job on the
+# `exports` queue, with a progress bar and a download link; smaller ones stream at once.
+EXPORT_SYNC_MAX_ROWS = env_int("EXPORT_SYNC_MAX_ROWS", 5000, minimum=1)
+# A finished export file is kept this many hours for its download, then removed.
+EXPORT_KEEP_HOURS = env_int("EXPORT_KEEP_HOURS", 24, minimum=1)
+# Every list's table (django-tables2) renders through the house template (croportal/lists).
+DJANGO_TABLES2_TEMPLATE = "lists/table.html"
+DJANGO_TABLES2_TABLE_ATTRS = {"class": "striped"}
 
 # Celery: Redis when REDIS_URL is set, otherwise Kombu's filesystem transport (no server),
 # whose folders under VAR_DIR/broker are made where they are used (croportal/broker.py).
@@ -238,6 +265,7 @@ CELERY_TASK_ROUTES = {  # by task name; anything else goes to the default queue
     "reminders.tasks.digests_send": {"queue": WORKER_QUEUES["reminders"]},
     "trials.ctgov_import_run": {"queue": WORKER_QUEUES["imports"]},
     "trials.ctgov_imports_redispatch": {"queue": WORKER_QUEUES["imports"]},
+    "reminders.tasks.exports_redispatch": {"queue": WORKER_QUEUES["exports"]},
     "*_export": {"queue": WORKER_QUEUES["exports"]},  # exports to come: `<app>.tasks.<x>_export`
 }
 CELERY_TASK_ACKS_LATE = True
@@ -266,6 +294,9 @@ CELERY_BEAT_SCHEDULE = {
     # Imports confirmed while the broker was down (or whose message was lost) are sent again.
     "ctgov-imports-redispatch": {"task": "trials.ctgov_imports_redispatch", "schedule": 60.0,
                                  "options": {"expire_seconds": 55}},
+    # Big list exports no worker took are sent again; old export files are removed.
+    "exports-redispatch": {"task": "reminders.tasks.exports_redispatch", "schedule": 60.0,
+                           "options": {"expire_seconds": 55}},
 }
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 

@@ -9,6 +9,8 @@ from django.db import models
 from django.db.models import Q
 
 from croportal.db import TimeStampedModel
+from croportal.formats import format_date, format_datetime
+from croportal.timezones import UTC
 from reminders.policies import Kind, Policy
 
 
@@ -36,6 +38,10 @@ class Deadline(TimeStampedModel):
     escalation_user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
                                         on_delete=models.PROTECT, related_name="escalations")
     due_at = models.DateTimeField()
+    # A date-only deadline (a milestone, an expiry, a DSUR...) keeps its day: the calendar feed
+    # shows it as an all-day event and pages show the date, not a midnight on some clock.
+    # Empty when it is due at a time of day (a SUSAR report, a medical review, a task).
+    due_on = models.DateField(null=True, blank=True)
     state = models.CharField(max_length=10, choices=State.choices, default=State.OPEN)
     done_at = models.DateTimeField(null=True, blank=True)
     closed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
@@ -74,7 +80,12 @@ class Deadline(TimeStampedModel):
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_kind_display()}: {self.title} (due {self.due_at:%Y-%m-%d %H:%M} UTC)"
+        due = format_date(self.due_on) if self.due_on else format_datetime(self.due_at, zone=UTC)
+        return f"{self.get_kind_display()}: {self.title} (due {due})"
+
+    @property
+    def all_day(self) -> bool:
+        return self.due_on is not None
 
     def is_overdue(self, now) -> bool:
         return self.state == self.State.OPEN and self.due_at <= now
@@ -250,3 +261,50 @@ class Heartbeat(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} seen at {self.seen_at:%Y-%m-%d %H:%M:%S}"
+
+
+class ExportJob(models.Model):
+    """A list export too big to stream in a request (`?export=` past EXPORT_SYNC_MAX_ROWS):
+    the list (its spec's dotted path), the URL's arguments and query, whom it is for; run on
+    the `exports` queue, which writes its progress here and its file to the exports storage.
+    The row is the outbox: published after its commit, and again by beat if no worker took it.
+    The rows are re-selected as its owner sees them when it runs."""
+
+    class State(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
+
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
+                                   related_name="+")
+    spec = models.CharField(max_length=200)
+    title = models.CharField(max_length=200)
+    url_kwargs = models.JSONField(default=dict, blank=True)
+    query = models.CharField(max_length=2000, blank=True)
+    format = models.CharField(max_length=4)
+    timezone = models.CharField(max_length=64, default="UTC")
+    state = models.CharField(max_length=10, choices=State.choices, default=State.QUEUED)
+    total = models.PositiveIntegerField(default=0)
+    done = models.PositiveIntegerField(default=0)
+    file = models.CharField(max_length=300, blank=True)  # a name in the exports storage
+    filename = models.CharField(max_length=200, blank=True)  # what the download is called
+    error = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    dispatched_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["state", "created_at"], name="exportjob_waiting")]
+        constraints = [
+            models.CheckConstraint(condition=Q(format__in=["csv", "xlsx"]),
+                                   name="exportjob_format_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.title} ({self.format}) for {self.created_by_id}: {self.state}"
+
+    @property
+    def percent(self) -> int:
+        return 100 if self.state == self.State.DONE else (
+            int(100 * self.done / self.total) if self.total else 0)

@@ -9,7 +9,9 @@ from django.conf import settings
 from django.db import OperationalError
 from django.utils import timezone
 
+from reminders import selectors as exports_selectors
 from reminders import services
+from reminders.services import exports
 
 logger = logging.getLogger(__name__)
 
@@ -80,3 +82,40 @@ def _backoff(retries: int) -> float:
              max_retries=3)
 def digests_send() -> int:
     return services.digests_send()
+
+
+# ---- list exports (the `exports` queue: task names ending in `_export`)
+
+PUBLISH_RETRY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2,
+                 "interval_max": 0.5}
+
+
+@shared_task(name="reminders.tasks.list_export", acks_late=True)
+def list_export(job_id: int) -> str:
+    """Write one big list export's file (its job row holds the progress)."""
+    return exports.export_run(job_id=job_id).state
+
+
+@shared_task(name="reminders.tasks.exports_redispatch", acks_late=True,
+             autoretry_for=(OperationalError,), retry_backoff=True, max_retries=3)
+def exports_redispatch() -> int:
+    """Publish again the exports no worker has taken (beat, every minute), and remove the
+    files past EXPORT_KEEP_HOURS."""
+    exports.exports_purge()
+    return exports_dispatch(exports_selectors.export_jobs_stale())
+
+
+def exports_dispatch(job_ids: list[int]) -> int:
+    """Publish one message per export job; a broker that cannot be reached is logged, never
+    raised (this runs after a request's commit): the re-dispatch sends it later."""
+    if not job_ids:
+        return 0
+    try:
+        with list_export.app.producer_or_acquire() as producer:
+            for job_id in job_ids:
+                list_export.apply_async((job_id,), producer=producer, retry_policy=PUBLISH_RETRY)
+    except Exception:  # any broker failure: the row keeps the job
+        logger.exception("could not publish exports %s; they stay queued", job_ids)
+        return 0
+    exports.export_jobs_mark_dispatched(job_ids=job_ids)
+    return len(job_ids)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from reminders import views
+from reminders import export_views, views
 
 app_name = "reminders"
 urlpatterns = [
@@ -14,6 +14,9 @@ urlpatterns = [
     path("notifications/read-all/", views.notifications_read_all, name="notifications_read_all"),
     path("notifications/<int:pk>/read/", views.notification_read, name="notification_read"),
     path("notifications/preferences/", views.preferences, name="preferences"),
+    path("exports/<int:pk>/", export_views.export_job, name="export_job"),
+    path("exports/<int:pk>/progress/", export_views.export_job_bar, name="export_job_bar"),
+    path("exports/<int:pk>/file/", export_views.export_job_file, name="export_job_file"),
     path("calendar/", views.calendar, name="calendar"),
     path("calendar/<str:secret>.ics", views.calendar_feed, name="calendar_feed"),
 ]

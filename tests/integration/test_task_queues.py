@@ -29,6 +29,8 @@ QUEUE_OF = {  # every task of the portal: a new one must be given a queue here
     "staffing.tasks.assignments_apply_dates": "celery",
     "sites.tasks.consent_versions_apply": "celery",
     "safety.tasks.dsur_deadlines_open": "celery",
+    "reminders.tasks.list_export": "exports",
+    "reminders.tasks.exports_redispatch": "exports",
 }
 
 
