@@ -13,7 +13,9 @@ from django.views.decorators.http import require_POST
 from access.checks import codenames_on
 from access.codenames import CHANGE_TRIAL, MANAGE_STAFF
 from croportal.forms import form_status
+from croportal.lists import list_page
 from dashboards.enrollment import Enrollment, enrollment_of
+from dashboards.lists import TRIAL_SITES
 from safety.selectors import trial_safety_summary
 from sites.selectors import sites_visible_to
 from trials import services
@@ -21,6 +23,8 @@ from trials.forms import AmendmentForm, ConsentVersionForm, MilestoneForm, Trial
 from trials.models import Milestone, Trial
 from trials.selectors import trials_visible_to, trials_with_counts
 from trials.views import changeable_trial, run_form, to_trial
+
+FIRST_SITES = 10  # rows of the site table on the trial page; the rest at /trials/<id>/sites/
 
 MILESTONE_IDS, AMENDMENT_IDS, ICF_IDS = "id_milestone_%s", "id_amendment_%s", "id_icf_%s"
 
@@ -123,7 +127,10 @@ def _trial_page(request, trial: Trial, **bound) -> HttpResponse:
     context = {
         "trial": trial, "can_change": CHANGE_TRIAL in perms,
         "can_manage_staff": MANAGE_STAFF in perms, "today": today,
-        "summary": _enrollment_summary(enrollment), "sites": _site_rows(enrollment),
+        "summary": _enrollment_summary(enrollment),
+        # The first rows only (the full list is /trials/<id>/sites/): a light page however
+        # many sites the trial has.
+        "sites": _site_rows(enrollment)[:FIRST_SITES], "sites_total": len(enrollment.sites),
         "countries": _country_rows(enrollment), "enrollment_chart": enrollment.chart(),
         "milestones": _milestone_rows(milestones, today),
         "milestone_chart": _milestone_chart(milestones, today),
@@ -136,6 +143,14 @@ def _trial_page(request, trial: Trial, **bound) -> HttpResponse:
     return render(request, "trials/trial_detail.html", context,
                   status=form_status(*bound.values()))
 
+
+
+@login_required
+def trial_sites(request, pk: int):
+    """All the trial's sites the reader sees: sort, filter, search, page, export."""
+    trial = get_object_or_404(trials_visible_to(user=request.user), pk=pk)
+    return list_page(request, TRIAL_SITES, template="dashboards/trial_sites.html",
+                     context={"trial": trial}, url_kwargs={"pk": pk})
 
 
 @login_required

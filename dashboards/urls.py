@@ -12,6 +12,7 @@ urlpatterns = [
 # Composed pages, put under their app's namespace by croportal.urls.
 trial_routes = [
     path("<int:pk>/", trial_page.trial_detail, name="detail"),
+    path("<int:pk>/sites/", trial_page.trial_sites, name="sites"),
     path("<int:pk>/transition/", trial_page.trial_transition, name="transition"),
     path("<int:pk>/milestones/new/", trial_page.milestone_create, name="milestone_create"),
     path("<int:pk>/amendments/new/", trial_page.amendment_create, name="amendment_create"),

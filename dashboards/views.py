@@ -10,7 +10,10 @@ from access.checks import manages_any_trial, may_create_trials
 from croportal.broker import broker_status
 from croportal.celery import app as celery_app
 from croportal.csv_safe import csv_writer
-from dashboards.audit_labels import record_page
+from croportal.lists import exporting, ordered_rows, selected_rows
+from croportal.lists.views import export_response
+from dashboards.audit_labels import export_query, paginate, record_page
+from dashboards.audit_list import AUDIT_TRAIL
 from dashboards.selectors import audit_record_for, audit_trail_of, home_for
 from dashboards.workload import cra_workload
 from reminders.heartbeats import liveness
@@ -34,9 +37,25 @@ def _audited_record(request, kind: str, pk: int):
 
 @login_required
 def audit_trail(request, kind: str, pk: int):
+    """The record's trail through the list mechanism: pages of 50, sort by time, filters,
+    `?export=csv|xlsx`. `entries`: the page's entries (as before the mechanism)."""
     record = _audited_record(request, kind, pk)
+    url_kwargs = {"kind": kind, "pk": pk}
+    filterset, rows = selected_rows(AUDIT_TRAIL, user=request.user, params=request.GET,
+                                    url_kwargs=url_kwargs)
+    table = ordered_rows(AUDIT_TRAIL, rows, sort=request.GET.get("sort"))
+    export = request.GET.get("export")
+    if export in exporting.FORMATS:
+        return export_response(request, AUDIT_TRAIL, table, export, url_kwargs=url_kwargs)
+    paginate(table, request.GET.get("page"))
+    page = {"table": table, "filter": filterset, "spec": AUDIT_TRAIL,
+            "list_id": f"list-{AUDIT_TRAIL.filename}", "export_query": export_query(request),
+            "entries": [row.record for row in table.paginated_rows]}
+    htmx = getattr(request, "htmx", None)
+    if htmx and htmx.target == page["list_id"]:
+        return render(request, "lists/_list.html", page)
     return render(request, "dashboards/audit_trail.html", {
-        "record": record, "kind": kind, "entries": audit_trail_of(record=record),
+        **page, "record": record, "kind": kind,
         "record_url": record_page(kind=kind, record=record),
         "signatures": signatures_of(record=record),
     })

@@ -7,19 +7,6 @@ from reminders.models import Deadline
 from reminders.policies import MANUAL_KINDS, Kind
 
 
-class DeadlineFilterForm(forms.Form):
-    trial = forms.ModelChoiceField(queryset=Deadline.objects.none(), required=False,
-                                   empty_label="All trials")
-    kind = forms.ChoiceField(choices=[("", "All kinds"), *Kind.choices], required=False)
-    state = forms.ChoiceField(
-        choices=[("open", "Open"), ("done", "Done"), ("cancelled", "Cancelled"), ("", "All")],
-        required=False)
-
-    def __init__(self, *args, trials, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["trial"].queryset = trials
-
-
 class DeadlineForm(forms.Form):
     """A hand-made deadline; the due time is read in the person's own time zone."""
 

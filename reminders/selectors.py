@@ -16,7 +16,7 @@ from access.checks import (
     rows_with,
 )
 from access.codenames import MANAGE_STAFF, VIEW_TRIAL
-from reminders.models import Deadline, Notification
+from reminders.models import Deadline, ExportJob, Notification
 
 
 def _trials() -> QuerySet:
@@ -45,7 +45,7 @@ def people_for_deadlines_of(*, user) -> QuerySet:
     people = get_user_model().objects.filter(is_active=True).exclude(organisation__kind="SPONSOR")
     if not user.is_superuser:
         people = people.filter(pk__in=people_on_trials_where(user=user, codename=MANAGE_STAFF))
-    return people.order_by("username")
+    return people.order_by("first_name", "last_name", "username")  # shown by full name
 
 
 def may_hear_about(*, user, deadline: Deadline) -> bool:
@@ -152,3 +152,23 @@ def trial_people_ids(*, trial) -> QuerySet:
     """Ids of the CRO people who work on the trial now (who may own its deadlines)."""
     return holders_of(codename=VIEW_TRIAL, trial=trial).filter(
         organisation__kind="CRO").values("pk")
+
+
+# ---- list exports
+
+EXPORT_REDISPATCH_AFTER = timedelta(seconds=60)
+
+
+def export_jobs_stale(*, now: datetime | None = None) -> list[int]:
+    """Queued exports whose message has not reached a worker a minute after the request."""
+    cutoff = (now or timezone.now()) - EXPORT_REDISPATCH_AFTER
+    return list(ExportJob.objects.filter(state=ExportJob.State.QUEUED, created_at__lt=cutoff)
+                .filter(Q(dispatched_at__isnull=True) | Q(dispatched_at__lt=cutoff))
+                .values_list("pk", flat=True)[:100])
+
+
+def export_job_of(*, user, pk: int) -> ExportJob | None:
+    """An export job, only for the person who asked for it."""
+    if not user.is_authenticated:
+        return None
+    return ExportJob.objects.filter(pk=pk, created_by=user).first()

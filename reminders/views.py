@@ -2,8 +2,6 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
-from django.db.models import Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -14,16 +12,15 @@ from django.views.decorators.http import require_POST
 from access.checks import may_manage_staff
 from croportal.exceptions import ApplicationError
 from croportal.forms import form_error_from
+from croportal.lists import list_page
 from reminders import services
-from reminders.forms import DeadlineFilterForm, DeadlineForm, PreferenceForm
+from reminders.forms import DeadlineForm, PreferenceForm
 from reminders.ical import calendar_of
+from reminders.lists import MY_DEADLINES, NOTIFICATIONS, TRIAL_DEADLINES
 from reminders.models import CalendarFeed
-from reminders.policies import DONE_BY_HAND, MANUAL_KINDS
 from reminders.selectors import (
     active_people,
     calendar_deadlines_of,
-    deadlines_for_list,
-    deadlines_of_trial,
     deadlines_visible_to,
     notifications_of,
     people_for_deadlines_of,
@@ -32,37 +29,13 @@ from reminders.selectors import (
     unread_count,
 )
 
-PAGE_SIZE = 50
-
-
-def _filtered(request, queryset, *, trials):
-    form = DeadlineFilterForm(request.GET or None, trials=trials)
-    state = "open"
-    if form.is_bound and form.is_valid():
-        data = form.cleaned_data
-        if data["trial"]:
-            queryset = queryset.filter(trial=data["trial"])
-        if data["kind"]:
-            queryset = queryset.filter(kind=data["kind"])
-        state = data["state"]
-    if state:
-        queryset = queryset.filter(state=state)
-    listed = deadlines_for_list(queryset=queryset)
-    page = Paginator(listed, PAGE_SIZE).get_page(request.GET.get("page"))
-    return form, page
-
 
 @login_required
 def my_deadlines(request):
-    """The caller's own deadlines and escalations: overdue first, filters by trial and kind."""
+    """The caller's own deadlines and escalations: overdue first, open ones unless asked."""
     user = request.user
-    mine = deadlines_visible_to(user=user).filter(Q(owner=user) | Q(escalation_user=user))
-    form, page = _filtered(request, mine, trials=trials_seen_by(user=user))
-    return render(request, "reminders/my_deadlines.html", {
-        "form": form, "page": page, "now": timezone.now(),
-        "can_create": not user.is_sponsor_user, "manual_kinds": MANUAL_KINDS,
-        "done_by_hand": DONE_BY_HAND,
-    })
+    return list_page(request, MY_DEADLINES, template="reminders/my_deadlines.html", context={
+        "can_create": not user.is_sponsor_user})
 
 
 @login_required
@@ -71,14 +44,10 @@ def trial_deadlines(request, pk: int):
     trial = get_object_or_404(trials_seen_by(user=request.user), pk=pk)
     if not may_manage_staff(user=request.user, trial=trial):
         raise PermissionDenied
-    form, page = _filtered(request, deadlines_of_trial(trial=trial),
-                           trials=trials_seen_by(user=request.user).filter(pk=trial.pk))
     team = active_people().filter(
         pk__in=trial_people_ids(trial=trial)).order_by("first_name", "username")
-    return render(request, "reminders/trial_deadlines.html", {
-        "trial": trial, "form": form, "page": page, "now": timezone.now(),
-        "manual_kinds": MANUAL_KINDS, "done_by_hand": DONE_BY_HAND, "team": list(team),
-    })
+    return list_page(request, TRIAL_DEADLINES, template="reminders/trial_deadlines.html",
+                     context={"trial": trial, "team": list(team)}, url_kwargs={"pk": pk})
 
 
 @login_required
@@ -140,7 +109,8 @@ def deadline_reassign(request, pk: int):
         else:
             messages.success(request, f"\u201c{deadline.title}\u201d now belongs to "
                                       f"{owner.full_name}.")
-    return redirect("reminders:trial_deadlines", pk=deadline.trial_id)
+    return redirect(_safe_next(request, reverse("reminders:trial_deadlines",
+                                                args=[deadline.trial_id])))
 
 
 def _safe_next(request, fallback: str) -> str:
@@ -149,16 +119,13 @@ def _safe_next(request, fallback: str) -> str:
         target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     ):
         return target
-    return reverse(fallback)
+    return fallback if fallback.startswith("/") else reverse(fallback)
 
 
 @login_required
 def notification_list(request):
-    notifications = notifications_of(user=request.user).order_by("-created_at", "-id")
-    page = Paginator(notifications, PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "reminders/notifications.html", {
-        "page": page, "unread": unread_count(user=request.user),
-    })
+    return list_page(request, NOTIFICATIONS, template="reminders/notifications.html",
+                     context={"unread": unread_count(user=request.user)})
 
 
 @login_required

@@ -4,7 +4,7 @@ from django import forms
 from django.utils import timezone
 
 from croportal.forms import RevisionField, revision_initial
-from croportal.timezones import on_their_clock
+from croportal.timezones import on_their_clock, zone_of
 from safety.models import SERIOUSNESS_CRITERIA, Causality, Expectedness, Outcome
 from safety.services.obligations import Zone
 
@@ -76,6 +76,12 @@ class ZonedForm(forms.Form):
         for name in self.moments:
             field = self.fields[name]
             field.help_text = " ".join(filter(None, [field.help_text, f"Time in {self.zone}."]))
+
+    def full_clean(self):
+        # Read the inputs on the trial's clock whatever the reader's (the page's active zone):
+        # a time in the reader's DST gap is still a time of the trial's zone.
+        with timezone.override(zone_of(Zone(self.zone))):
+            super().full_clean()
 
     def clean(self):
         cleaned = super().clean()

@@ -1,4 +1,4 @@
-from safety.views import cases, queue
+from safety.views import cases, lists, queue
 
 app_name = "safety"
-urlpatterns = [*cases.urlpatterns, *queue.urlpatterns]
+urlpatterns = [*cases.urlpatterns, *queue.urlpatterns, *lists.urlpatterns]

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from sites import views
+from sites import list_views, views
 
 app_name = "sites"
 # Under ``trials:`` (croportal.urls): a site is added from its trial's page.
@@ -11,6 +11,8 @@ trial_routes = [
 urlpatterns = [
     path("<int:pk>/", views.site_detail, name="detail"),
     path("<int:pk>/edit/", views.site_edit, name="edit"),
+    path("<int:pk>/subjects/", list_views.site_subjects, name="subjects"),
+    path("<int:pk>/documents/", list_views.site_documents, name="documents"),
     path("<int:pk>/transition/", views.site_transition, name="transition"),
     path("<int:pk>/documents/new/", views.document_create, name="document_create"),
     path("documents/<int:pk>/edit/", views.document_edit, name="document_edit"),

@@ -38,6 +38,7 @@ from trials.views import run_form
 
 DOCUMENT_IDS, SITE_ICF_IDS, SCREEN_IDS = "id_document_%s", "id_site_icf_%s", "id_screen_%s"
 
+FIRST_SUBJECTS = 10  # on the site page; all of them at /sites/<id>/subjects/
 
 def _subject_ids(subject: Subject, form: str) -> str:
     return f"id_subject{subject.pk}_{form}_%s"
@@ -63,12 +64,25 @@ def _versions(approvals: list[SiteConsentVersion], today: date) -> list[tuple[in
     return [(a.consent_version_id, f"ICF {a.consent_version.version}") for a in effective]
 
 
-def _subjects(site: Site, versions: list, today: date, can_change: bool, bound: dict) -> list:
+def _shown_subjects(site: Site, find: str, bound: dict):
+    """The first subjects by number, those whose number contains `find`, or the one whose
+    form came back with errors: the page stays light however many subjects the site has."""
+    rows = site.subjects.order_by("number")
+    with_errors = [key[1] for key in bound if isinstance(key, tuple)]
+    if with_errors:
+        return rows.filter(pk__in=with_errors)
+    if find:
+        rows = rows.filter(number__icontains=find[:30])
+    return rows[:FIRST_SUBJECTS]
+
+
+def _subjects(site: Site, versions: list, today: date, can_change: bool, bound: dict,
+              find: str = "") -> list:
     """The site's subjects (with the ICF versions each signed, in one more query), each with
     its own transition and re-consent forms; choices are computed here, so a long list costs
     no query per row."""
     current = versions[0][0] if versions else None
-    subjects = list(site.subjects.order_by("number").prefetch_related(
+    subjects = list(_shown_subjects(site, find, bound).prefetch_related(
         Prefetch("consents", queryset=ConsentRecord.objects.select_related("consent_version"))))
     for subject in subjects:
         signed = {record.consent_version_id: record for record in subject.consents.all()}
@@ -133,7 +147,10 @@ def _site_page(request, site: Site, bound: dict | None = None) -> HttpResponse:
         "site": site, "today": today, "can_change": can_change,
         "can_transition": can_transition, "checklist": checklist, "documents": documents,
         "approvals": approvals, "current_icf": versions[0][1] if versions else None,
-        "subjects": _subjects(site, versions, today, can_change, bound),
+        "subjects": _subjects(site, versions, today, can_change, bound,
+                              find=request.GET.get("subject", "").strip()),
+        "subject_find": request.GET.get("subject", "").strip()[:30],
+        "subjects_total": site.subjects.count(),
         "can_report": may_report_adverse_events(user=request.user, site=site),
     }
     if can_change:

@@ -3,10 +3,13 @@ from decimal import Decimal
 from django import forms
 from django.db.models import Q
 
+from croportal.formats import format_fte
 from croportal.forms import ChangeReasonField
 from staffing.models import Assignment, Organisation, Role, TrainingRecord, User
+from staffing.services import time_zone_names
 
-DATE = forms.DateInput(attrs={"type": "date"})
+# <input type=date> takes and gives ISO dates whatever the display format.
+DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
 
 class TrainingRecordForm(forms.Form):
@@ -30,7 +33,9 @@ class AssignmentStartForm(forms.Form):
     end_date = forms.DateField(widget=DATE, required=False)
     allocation = forms.DecimalField(max_digits=3, decimal_places=2, initial=1,
                                     min_value=Decimal("0.01"), max_value=1,
-                                    help_text="Fraction of an FTE.")
+                                    label="Allocation (FTE)",
+                                    help_text="A fraction of a full-time equivalent: 0.5 is "
+                                              "half time.")
 
     def __init__(self, *args, trial, **kwargs):
         super().__init__(*args, **kwargs)
@@ -58,4 +63,24 @@ class AssignmentEndForm(forms.Form):
 
 def _assignment_label(assignment: Assignment) -> str:
     site = f" at site {assignment.site.number}" if assignment.site_id else ""
-    return f"{assignment.user.full_name}, {assignment.get_role_display()}{site}"
+    return (f"{assignment.user.full_name}, {assignment.get_role_display()}{site}, "
+            f"{format_fte(assignment.allocation)}")
+
+
+class ProfileForm(forms.Form):
+    """A person's own name and time zone (the profile page)."""
+
+    first_name = forms.CharField(max_length=150, required=False)
+    last_name = forms.CharField(max_length=150, required=False)
+    timezone = forms.ChoiceField(
+        label="Time zone", help_text="Pages, e-mails and your deadlines' times are on this clock.")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["timezone"].choices = [(name, name) for name in time_zone_names()]
+
+    def clean(self):
+        cleaned = super().clean()
+        if not (cleaned.get("first_name") or cleaned.get("last_name")) and not self.errors:
+            self.add_error("first_name", "Give your name: lists and signatures show it.")
+        return cleaned

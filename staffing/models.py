@@ -11,6 +11,7 @@ from simple_history.models import HistoricalRecords
 
 from access.roles import Role
 from croportal.db import TimeStampedModel
+from croportal.formats import format_datetime
 
 
 class Organisation(TimeStampedModel):
@@ -47,6 +48,10 @@ class User(AbstractUser):
                 condition=Q(capacity__gt=0) & Q(capacity__lte=1), name="user_capacity_fraction"
             ),
         ]
+
+    def __str__(self) -> str:
+        # People are shown by name in every select and table (a username is a login).
+        return self.full_name
 
     @property
     def full_name(self) -> str:
@@ -192,7 +197,7 @@ class Signature(models.Model):
 
     def __str__(self) -> str:
         meaning = self.get_meaning_display()
-        return f"{self.printed_name}, {meaning}, {self.signed_at:%Y-%m-%d %H:%M} UTC"
+        return f"{self.printed_name}, {meaning}, {format_datetime(self.signed_at, zone='UTC')}"
 
     def is_valid_for(self, obj) -> bool:
         """False once a change of the signed record was recorded against this signature: the
@@ -224,7 +229,8 @@ class SignatureInvalidation(models.Model):
         ordering = ["invalidated_at", "id"]
 
     def __str__(self) -> str:
-        return f"Signature {self.signature_id} invalidated {self.invalidated_at:%Y-%m-%d %H:%M} UTC"
+        return (f"Signature {self.signature_id} invalidated "
+                f"{format_datetime(self.invalidated_at, zone='UTC')}")
 
 
 class SigningAttempts(models.Model):
@@ -270,7 +276,8 @@ class SigningLock(TimeStampedModel):
 
     def __str__(self) -> str:
         state = "unlocked" if self.unlocked_at else "locked"
-        return f"Signing {state} for {self.user} since {self.locked_at:%Y-%m-%d %H:%M} UTC"
+        since = format_datetime(self.locked_at, zone="UTC")
+        return f"Signing {state} for {self.user} since {since}"
 
     @property
     def is_open(self) -> bool:

@@ -7,14 +7,13 @@ from django.utils import timezone
 from access.checks import may_manage_staff
 from croportal.exceptions import ApplicationError
 from croportal.forms import form_error_from
+from croportal.lists import list_page
+from reminders.policies import Kind
+from reminders.services import preference_of
 from staffing import services
-from staffing.forms import AssignmentEndForm, AssignmentStartForm, TrainingRecordForm
-from staffing.selectors import (
-    training_can_change,
-    training_records_visible_to,
-    training_rows,
-    trials_seen_by,
-)
+from staffing.forms import AssignmentEndForm, AssignmentStartForm, ProfileForm, TrainingRecordForm
+from staffing.lists import TRAINING, TRIAL_STAFF
+from staffing.selectors import training_can_change, trials_seen_by
 
 
 @login_required
@@ -33,15 +32,8 @@ def training(request):
             else:
                 messages.success(request, "Training recorded.")
                 return redirect("staffing:training")
-    records = training_records_visible_to(user=request.user).select_related("user")
-    ordered = records.order_by("user__last_name", "user_id", "kind", "-completed_on")
-    rows = training_rows(records=ordered,
-                         today=timezone.localdate())
-    return render(request, "staffing/training.html", {
-        "form": form, "may_add": may_add,
-        "mine": [row for row in rows if row["record"].user_id == request.user.pk],
-        "team": [row for row in rows if row["record"].user_id != request.user.pk],
-    })
+    return list_page(request, TRAINING, template="staffing/training.html",
+                     context={"form": form, "may_add": may_add})
 
 
 @login_required
@@ -56,12 +48,12 @@ def trial_staff(request, pk: int):
                                  today=today)
     if request.method == "POST" and _staff_change(request, trial, start_form, end_form, action):
         return redirect("staffing:trial_staff", pk=trial.pk)
-    assignments = trial.assignments.select_related("user", "site").order_by(
-        "end_date", "role", "user__last_name", "pk")
-    return render(request, "staffing/trial_staff.html", {
-        "trial": trial, "start_form": start_form, "end_form": end_form, "today": today,
-        "assignments": [(a, a.is_active_on(today)) for a in assignments],
-    }, status=400 if request.method == "POST" and action not in ("start", "end") else 200)
+    status = 400 if request.method == "POST" and action not in ("start", "end") else 200
+    response = list_page(request, TRIAL_STAFF, template="staffing/trial_staff.html", context={
+        "trial": trial, "start_form": start_form, "end_form": end_form}, url_kwargs={"pk": pk})
+    if status != 200:
+        response.status_code = status
+    return response
 
 
 def _staff_change(request, trial, start_form, end_form, action) -> bool:
@@ -82,3 +74,24 @@ def _staff_change(request, trial, start_form, end_form, action) -> bool:
         return False
     messages.success(request, "Assignment started." if action == "start" else "Assignment ended.")
     return True
+
+
+@login_required
+def profile(request):
+    """The caller's own profile: name and time zone here, notification preferences linked."""
+    user = request.user
+    form = ProfileForm(request.POST or None, initial={
+        "first_name": user.first_name, "last_name": user.last_name, "timezone": user.timezone})
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.user_profile_update(user=user, by=user, **form.cleaned_data)
+        except ApplicationError as error:
+            form_error_from(form, error)
+        else:
+            messages.success(request, "Profile saved.")
+            return redirect("profile")
+    preference = preference_of(user=user)
+    return render(request, "staffing/profile.html", {
+        "form": form, "preference": preference, "now": timezone.now(),
+        "muted": [label for value, label in Kind.choices if value in preference.muted_kinds],
+    })

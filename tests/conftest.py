@@ -16,7 +16,7 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from croportal.dbroles import as_owner, as_runtime
-from reminders.models import Notification
+from reminders.models import ExportJob, Notification
 from reminders.services import deadline_create_manual
 from safety.ctcae import read_facts_file
 from safety.models import CtcaeTerm
@@ -254,6 +254,8 @@ def build_world() -> SimpleNamespace:
     w.deadline_b = deadline_create_manual(
         by=w.crm_b, kind="task", trial=w.trial_b, owner=w.crm_b, due_at=soon,
         title="Trial B budget sign-off")
+    w.export_crm = ExportJob.objects.create(created_by=w.crm, spec="trials.lists.TRIALS",
+                                            title="Trials", format="csv")
     w.notification_cra = Notification.objects.create(
         user=w.cra, kind="task", message="Due soon: Chase the signed CV of site 101",
         url=f"/sites/{w.site_a1.pk}/", deadline=w.deadline_a)

@@ -201,7 +201,7 @@ def _milestone_deadline_sync(milestone: Milestone) -> None:
     else:
         deadline_upsert(
             kind=DeadlineKind.MILESTONE, subject=milestone, owner=crm,
-            due_at=_midnight(milestone.planned_date, crm),
+            due_at=_midnight(milestone.planned_date, crm), due_on=milestone.planned_date,
             title=f"{milestone.label} planned ({milestone.trial.protocol_number})",
             trial=milestone.trial, url=reverse("trials:detail", args=[milestone.trial_id]),
         )

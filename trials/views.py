@@ -10,12 +10,14 @@ from django.shortcuts import get_object_or_404, redirect, render
 from access.checks import may_change_trial, may_create_trials
 from croportal.exceptions import ApplicationError
 from croportal.forms import form_error_from, form_status
+from croportal.lists import list_page
 from trials import services
 from trials.forms import (
     MilestoneEditForm,
     TrialCreateForm,
     TrialForm,
 )
+from trials.lists import TRIALS
 from trials.models import Milestone, Trial
 from trials.selectors import (
     trials_visible_to,
@@ -25,10 +27,8 @@ from trials.selectors import (
 
 @login_required
 def trial_list(request):
-    trials = trials_with_counts(queryset=trials_visible_to(user=request.user))
-    return render(request, "trials/trial_list.html", {
-        "trials": trials, "can_import": may_create_trials(user=request.user),
-    })
+    return list_page(request, TRIALS, template="trials/trial_list.html",
+                     context={"can_import": may_create_trials(user=request.user)})
 
 
 def run_form(request, form: Form, action: Callable[[dict], object], *, success: str,

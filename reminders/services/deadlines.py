@@ -4,7 +4,7 @@ completion and reassignment; and each one's reminder schedule (the policies)."""
 import logging
 import uuid
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from django.contrib.contenttypes.models import ContentType
 from django.db import models, transaction
@@ -66,11 +66,14 @@ def _earliest(*moments: datetime | None) -> datetime | None:
     return min(present) if present else None
 
 
-def _check_due(due_at: datetime) -> None:
+def _check_due(due_at: datetime, due_on: date | None) -> None:
     if not isinstance(due_at, datetime) or timezone.is_naive(due_at):
         raise ApplicationError("The due time needs a date, a time and a time zone.",
                                field="due_at")
     check_date_in_range(due_at, field="due_at")
+    if due_on is not None and (isinstance(due_on, datetime) or not isinstance(due_on, date)):
+        raise ApplicationError("A date-only deadline's day is a date.", field="due_on")
+    check_date_in_range(due_on, field="due_on")
 
 
 @transaction.atomic
@@ -85,12 +88,15 @@ def deadline_upsert(
     escalation_user=None,
     url: str = "",
     key: str = "",
+    due_on: date | None = None,
     now: datetime | None = None,
 ) -> Deadline:
     """Open (or move, or reopen) the deadline of `kind` on `subject`. Called by domain services
-    whenever the record behind it changes; a due time in the past is fine (it is overdue)."""
+    whenever the record behind it changes; a due time in the past is fine (it is overdue).
+    A date-only deadline passes its day as `due_on` (an all-day event in calendars) besides
+    the moment `due_at` from which it counts as late (the sweep's clock)."""
     check_kind(kind)
-    _check_due(due_at)
+    _check_due(due_at, due_on)
     if not (title or "").strip():
         raise ApplicationError("A deadline needs a title.", field="title")
     now = now or timezone.now()
@@ -100,8 +106,8 @@ def deadline_upsert(
         .filter(kind=kind, content_type=content_type, object_id=subject.pk, key=key)
         .first()
     )
-    fields = {"owner": owner, "due_at": due_at, "title": title.strip()[:300], "trial": trial,
-              "escalation_user": escalation_user, "url": url}
+    fields = {"owner": owner, "due_at": due_at, "due_on": due_on, "title": title.strip()[:300],
+              "trial": trial, "escalation_user": escalation_user, "url": url}
     if deadline is None:
         deadline = Deadline(kind=kind, content_type=content_type, object_id=subject.pk, key=key,
                             **fields)

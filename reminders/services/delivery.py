@@ -8,7 +8,8 @@ from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from croportal.timezones import local_time
+from croportal.formats import format_date, format_datetime
+from croportal.timezones import zone_of
 from reminders.models import (
     Deadline,
     Notification,
@@ -28,9 +29,17 @@ def preference_of(*, user) -> NotificationPreference:
         return NotificationPreference(user=user)
 
 
+def due_text(*, deadline: Deadline, person) -> str:
+    """When a deadline is due, as ``person`` reads it: the day of a date-only deadline, else
+    the moment on their clock with its zone (croportal/formats.py)."""
+    if deadline.due_on is not None:
+        return format_date(deadline.due_on)
+    return format_datetime(deadline.due_at, zone=zone_of(person))
+
+
 def reminder_message(*, reminder: Reminder) -> str:
     deadline = reminder.deadline
-    due = local_time(deadline.due_at, reminder.recipient).strftime("%d %b %Y %H:%M %Z")
+    due = due_text(deadline=deadline, person=reminder.recipient)
     if reminder.stage == Reminder.Stage.ESCALATION:
         return f"Escalation: {deadline.owner.full_name}'s \u201c{deadline.title}\u201d " \
                f"has been overdue since {due}."
@@ -117,7 +126,7 @@ def _send_reminder_email(reminder: Reminder, message: str) -> None:
     deadline = reminder.deadline
     context = {"reminder": reminder, "deadline": deadline, "message": message,
                "link": absolute_url(path=deadline.url), "recipient": reminder.recipient,
-               "due_local": local_time(deadline.due_at, reminder.recipient)}
+               "due": due_text(deadline=deadline, person=reminder.recipient)}
     body = render_to_string("reminders/email/reminder.txt", context)
     subject = f"[CRO Portal] {message}"[:200]
     EmailMessage(subject=subject, body=body, to=[reminder.recipient.email]).send()

@@ -8,7 +8,8 @@ from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from croportal.timezones import local_time
+from croportal.formats import format_date
+from croportal.timezones import local_time, zone_of
 from reminders.models import (
     Digest,
 )
@@ -41,11 +42,12 @@ def digest_send(*, user, now: datetime | None = None) -> Digest | None:
             digest = Digest.objects.create(user=user, day=day,
                                            deadline_count=len(contents["deadlines"]))
             if contents["deadlines"] or contents["notifications"]:
-                body = render_to_string("reminders/email/digest.txt", {
-                    **contents, "user": user, "day": day,
-                    "link": absolute_url(path="/deadlines/"),
-                })
-                subject = (f"[CRO Portal] Your deadlines for {day:%d %b %Y}: "
+                with timezone.override(zone_of(user)):  # due times on the reader's clock
+                    body = render_to_string("reminders/email/digest.txt", {
+                        **contents, "user": user, "day": day,
+                        "link": absolute_url(path="/deadlines/"),
+                    })
+                subject = (f"[CRO Portal] Your deadlines for {format_date(day)}: "
                            f"{contents['overdue_count']} overdue, "
                            f"{len(contents['deadlines']) - contents['overdue_count']} coming up")
                 EmailMessage(subject=subject, body=body, to=[user.email]).send()

@@ -11,6 +11,7 @@ from access.checks import may_report_adverse_events, may_review_safety
 from croportal.audit import audited_save
 from croportal.concurrency import lock_for_update
 from croportal.exceptions import ApplicationError
+from croportal.formats import format_datetime
 from safety.models import (
     SERIOUSNESS_CRITERIA,
     AdverseEvent,
@@ -96,7 +97,8 @@ def adverse_event_follow_up(
     check_case(event=event)
     if event.serious:  # new information on a serious case needs the medical monitor again
         event.review_status = ReviewStatus.PENDING
-    audited_save(event, by=by, reason=f"Follow-up received {received_at:%Y-%m-%d %H:%M} UTC")
+    audited_save(event, by=by,
+                 reason=f"Follow-up received {format_datetime(received_at, zone='UTC')}")
     version = _version(event, kind=CaseVersion.Kind.FOLLOW_UP, received_at=received_at, by=by,
                        changes=_changed(before, _facts_of(event)), narrative=narrative)
     case_evaluate(event=event)
@@ -210,7 +212,7 @@ def _check_receipt(event: AdverseEvent, received_at) -> datetime:
     latest = event.versions.order_by("-number").values_list("received_at", flat=True).first()
     if latest is not None and received_at < latest:
         raise ApplicationError(
-            f"The case already holds information received {latest:%Y-%m-%d %H:%M} UTC: a "
+            f"The case already holds information received {format_datetime(latest, zone='UTC')}: a "
             "follow-up is received after it.", field="information_received_at")
     return received_at
 

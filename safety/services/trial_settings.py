@@ -10,6 +10,7 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
+from croportal.formats import format_date
 from reminders.models import Deadline
 from reminders.policies import Kind as DeadlineKind
 from reminders.services import deadline_upsert
@@ -60,8 +61,8 @@ def dsur_deadlines_sync(*, trial: Trial, today: date | None = None) -> int:
         deadline_upsert(
             kind=DeadlineKind.DSUR, subject=trial, key=key, owner=owner,
             escalation_user=escalation, trial=trial,
-            due_at=due_moment(day=due, zone=trial.safety_timezone),
-            title=f"DSUR of {trial.protocol_number}, data lock point {lock:%Y-%m-%d}",
+            due_at=due_moment(day=due, zone=trial.safety_timezone), due_on=due,
+            title=f"DSUR of {trial.protocol_number}, data lock point {format_date(lock)}",
             url=reverse("trials:detail", args=[trial.pk]))
     return held.filter(state=Deadline.State.OPEN).count()
 

@@ -3,20 +3,20 @@
 from django import forms
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Page, Paginator
 from django.shortcuts import get_object_or_404, render
-from django.urls import path
+from django.urls import path, reverse
 from django.utils import timezone
 
 from access.codenames import REVIEW_SAFETY
+from croportal.lists import exporting, first_rows, ordered_rows, selected_rows
+from croportal.lists.views import export_response
+from safety.lists import TRIAL_CASES
+from safety.queue_lists import QUEUE_LISTS
 from safety.selectors import (
     OBLIGATION_STATES,
     SafetyToday,
-    adverse_events_visible_to,
-    obligation_queue_for,
     queue_case_rows,
     queue_obligation_rows,
-    review_queue_for,
     reviews_safety_somewhere,
     serious_cases_by_soc,
     site_timeliness,
@@ -30,7 +30,8 @@ from trials.selectors import trials_visible_to, trials_with_permission
 PAGE_SIZE = 50
 LATEST_CASES = 20
 CASES_PAGE, OBLIGATIONS_PAGE = "cases_page", "obligations_page"
-QUERY_PARAMETERS = frozenset({"trial", "site", "state", CASES_PAGE, OBLIGATIONS_PAGE})
+QUERY_PARAMETERS = frozenset({"trial", "site", "state", CASES_PAGE, OBLIGATIONS_PAGE,
+                              "cases_sort", "obligations_sort", "export", "list"})
 
 
 class SiteChoiceField(forms.ModelChoiceField):
@@ -56,6 +57,10 @@ class QueueFilterForm(forms.Form):
         self.fields["site"].queryset = (Site.objects.filter(trial__in=trials)
                                         .select_related("trial")
                                         .order_by("trial__protocol_number", "number"))
+        self.fields["export"] = forms.ChoiceField(choices=[(f, f) for f in exporting.FORMATS],
+                                                  required=False)
+        self.fields["list"] = forms.ChoiceField(choices=[(n, n) for n in QUEUE_LISTS],
+                                                required=False)
         for name, label in (("trial", "Trial"), ("site", "Site"), ("state", "Obligations")):
             self.fields[name].widget.attrs["aria-label"] = label
 
@@ -71,50 +76,67 @@ class QueueFilterForm(forms.Form):
         return data
 
 
-def _pager(request, page: Page, parameter: str) -> dict:
-    """A table's page with the links to its neighbours (the other filters kept)."""
-    def url(number: int) -> str:
-        query = request.GET.copy()
-        query[parameter] = str(number)
-        return f"?{query.urlencode()}"
-    return {"page": page,
-            "previous": url(page.previous_page_number()) if page.has_previous() else None,
-            "next": url(page.next_page_number()) if page.has_next() else None}
+def _paginate(table, page: str | None) -> None:
+    """Pages of PAGE_SIZE; past the end: the last page; not a number: the first."""
+    try:
+        number = max(1, int(page or 1))
+    except ValueError:
+        number = 1
+    table.paginate(per_page=PAGE_SIZE, page=1)
+    if number > 1:
+        table.page = table.paginator.page(min(number, table.paginator.num_pages))
 
 
-def _filtered(user, data: dict, now):
-    cases = review_queue_for(user=user)
-    obligations = obligation_queue_for(user=user, state=data["state"], now=now)
-    if data["trial"]:
-        cases, obligations = (cases.filter(trial=data["trial"]),
-                              obligations.filter(trial=data["trial"]))
-    if data["site"]:
-        cases, obligations = (cases.filter(site=data["site"]),
-                              obligations.filter(adverse_event__site=data["site"]))
-    return cases, obligations
+def _queue_list(request, name: str) -> dict:
+    """One of the page's two lists: its rows as the filters select them, in the order asked
+    for under its own prefix (`cases_sort`, `obligations_page`...)."""
+    spec, prefix = QUEUE_LISTS[name]
+    _, rows = selected_rows(spec, user=request.user, params=request.GET, url_kwargs={})
+    table = ordered_rows(spec, rows, sort=request.GET.get(f"{prefix}sort"))
+    table.prefix = prefix
+    query = request.GET.copy()
+    for parameter in (f"{prefix}page", "export", "list"):
+        query.pop(parameter, None)
+    query["list"] = name
+    return {"table": table, "spec": spec, "list_id": f"list-{spec.filename}",
+            "export_query": query.urlencode(), "prefix": prefix}
+
+
+def _export(request, page: dict, export: str):
+    """The list's export; a background job reads the list's sort as the mechanism's `sort`."""
+    params = request.GET.copy()
+    params["sort"] = params.get(f"{page['prefix']}sort", "")
+    request.GET = params
+    return export_response(request, page["spec"], page["table"], export, url_kwargs={})
 
 
 @login_required
 def queue(request):
     """Serious cases awaiting medical review and reporting obligations of the trials the user
-    reviews, nearest clock first; for their medical monitor and administrators."""
+    reviews, nearest clock first; for their medical monitor and administrators. Two lists,
+    each paged, sorted and exported on its own (`?list=obligations&export=csv`)."""
     if not reviews_safety_somewhere(user=request.user):
         raise PermissionDenied
     form = QueueFilterForm(request.GET, user=request.user)
     if not form.is_valid():
         return render(request, "safety/queue.html", {"form": form}, status=400)
-    now = timezone.now()
-    cases, obligations = _filtered(request.user, form.cleaned_data, now)
-    case_page = Paginator(cases, PAGE_SIZE).get_page(request.GET.get(CASES_PAGE))
-    obligation_page = Paginator(obligations, PAGE_SIZE).get_page(
-        request.GET.get(OBLIGATIONS_PAGE))
-    today = SafetyToday(now)
+    pages = {name: _queue_list(request, name) for name in QUEUE_LISTS}
+    if form.cleaned_data["export"]:
+        return _export(request, pages[form.cleaned_data["list"] or "cases"],
+                       form.cleaned_data["export"])
+    for page in pages.values():
+        _paginate(page["table"], request.GET.get(f"{page['prefix']}page"))
+        if getattr(request, "htmx", None) and request.htmx.target == page["list_id"]:
+            return render(request, "lists/_list.html", page)
+    cases, obligations = pages["cases"]["table"], pages["obligations"]["table"]
+    today = SafetyToday(timezone.now())
     return render(request, "safety/queue.html", {
-        "form": form, "state": form.cleaned_data["state"],
-        "case_pager": _pager(request, case_page, CASES_PAGE),
-        "obligation_pager": _pager(request, obligation_page, OBLIGATIONS_PAGE),
-        "case_rows": queue_case_rows(events=case_page, today=today),
-        "obligation_rows": queue_obligation_rows(obligations=obligation_page, today=today),
+        "form": form, "state": form.cleaned_data["state"], "cases": pages["cases"],
+        "obligations": pages["obligations"],
+        "case_rows": queue_case_rows(events=[r.record for r in cases.paginated_rows],
+                                     today=today),
+        "obligation_rows": queue_obligation_rows(
+            obligations=[r.record for r in obligations.paginated_rows], today=today),
     })
 
 
@@ -130,9 +152,12 @@ def trial_safety(request, pk: int):
                "on_time_rate": obligations["on_time_rate"],
                "aggregate_only": user.is_sponsor_user}
     if not user.is_sponsor_user:
+        # The newest cases only; the whole list is /safety/trials/<id>/cases/.
+        latest = first_rows(TRIAL_CASES, user=user, url_kwargs={"pk": trial.pk},
+                            all_url=reverse("safety:trial_cases", args=[trial.pk]),
+                            noun="adverse events", count=LATEST_CASES)
         context.update(obligations=obligations, sites=site_timeliness(user=user, trial=trial),
-                       latest=adverse_events_visible_to(user=user).filter(trial=trial)
-                       .select_related("subject", "site", "term")[:LATEST_CASES])
+                       latest_cases=latest, latest=list(latest["table"].data.data))
     return render(request, "safety/trial_safety.html", context)
 
 

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from croportal.audit import audited_save
 from croportal.exceptions import ApplicationError
+from croportal.formats import format_date
 from croportal.timezones import start_of_day
 from reminders.policies import Kind as DeadlineKind
 from reminders.services import deadline_close, deadline_upsert
@@ -64,7 +65,7 @@ def _reconsent_start(approval: SiteConsentVersion) -> int:
             deadline_upsert(
                 kind=DeadlineKind.RECONSENT, subject=subject, owner=owner,
                 key=f"icf:{approval.consent_version_id}",
-                due_at=start_of_day(due_day, owner),
+                due_at=start_of_day(due_day, owner), due_on=due_day,
                 title=f"Re-consent subject {subject.number} on ICF "
                       f"{approval.consent_version.version} (site {site.number})",
                 trial=site.trial, escalation_user=crm if crm != owner else None,
@@ -135,7 +136,7 @@ def _check_consent(subject: Subject, consent_version: ConsentVersion, consented_
     if consented_on < approval.effective_on:
         raise ApplicationError(
             f"ICF {consent_version.version} is effective at this site from "
-            f"{approval.effective_on:%Y-%m-%d}.", field="consented_on")
+            f"{format_date(approval.effective_on)}.", field="consented_on")
     if consented_on > timezone.localdate():
         raise ApplicationError("The consent date cannot be in the future.", field="consented_on")
     if ConsentRecord.objects.filter(subject=subject, consent_version=consent_version).exists():

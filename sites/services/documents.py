@@ -40,7 +40,7 @@ def _document_deadline_sync(document: EssentialDocument) -> None:
         return
     deadline_upsert(
         kind=DeadlineKind.DOCUMENT_EXPIRY, subject=document, owner=owner,
-        due_at=start_of_day(document.expires_on, owner),
+        due_at=start_of_day(document.expires_on, owner), due_on=document.expires_on,
         title=f"{document.get_kind_display()} expires at site {site.number} "
               f"({site.trial.protocol_number})",
         trial=site.trial, escalation_user=crm if crm != owner else None,

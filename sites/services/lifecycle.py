@@ -9,6 +9,7 @@ from django.utils import timezone
 from croportal.audit import audited_save
 from croportal.concurrency import lock_for_update
 from croportal.exceptions import ApplicationError
+from croportal.formats import format_date
 from croportal.lifecycle import check_transition
 from sites.models import (
     DocumentKind,
@@ -81,7 +82,7 @@ def site_checklist(*, site: Site, documents: list[EssentialDocument],
         current = [d for d in of_kind if d.is_current(today)]
         if current:
             expires = min((d.expires_on for d in current if d.expires_on), default=None)
-            detail = f"current, expires {expires:%Y-%m-%d}" if expires else "current"
+            detail = f"current, expires {format_date(expires)}" if expires else "current"
         elif of_kind:
             detail = "expired or not yet effective"
         else:
@@ -91,11 +92,11 @@ def site_checklist(*, site: Site, documents: list[EssentialDocument],
     contract, siv = site.contract_executed_on, site.initiation_visit_on
     items.append(ChecklistItem(
         "contract", "Clinical trial agreement executed", contract is not None,
-        f"executed {contract:%Y-%m-%d}" if contract else "not yet",
+        f"executed {format_date(contract)}" if contract else "not yet",
     ))
     items.append(ChecklistItem(
         "initiation_visit", "Site initiation visit done", siv is not None,
-        f"done {siv:%Y-%m-%d}" if siv else "not yet",
+        f"done {format_date(siv)}" if siv else "not yet",
     ))
     return Checklist(tuple(items))
 

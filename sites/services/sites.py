@@ -8,6 +8,7 @@ from django.utils import timezone
 from croportal.audit import audited_save
 from croportal.concurrency import apply_fields, lock_for_update
 from croportal.exceptions import ApplicationError
+from croportal.formats import format_date
 from sites.models import (
     Site,
     SiteStatus,
@@ -90,7 +91,7 @@ def _check_site_dates(site: Site) -> None:
         if site.activated_on is not None and when > site.activated_on:
             raise ApplicationError(
                 f"{label} cannot be dated after the site's activation "
-                f"({site.activated_on:%Y-%m-%d}).", field=name)
+                f"({format_date(site.activated_on)}).", field=name)
         if name == "initiation_visit_on" and when > today:
             raise ApplicationError("A site initiation visit is recorded once it has been held; "
                                    "the date cannot be in the future.", field=name)

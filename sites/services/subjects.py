@@ -10,6 +10,7 @@ from django.utils import timezone
 from croportal.audit import audited_save
 from croportal.concurrency import lock_for_update
 from croportal.exceptions import ApplicationError
+from croportal.formats import format_date
 from croportal.lifecycle import check_transition
 from reminders.models import Deadline
 from reminders.policies import Kind as DeadlineKind
@@ -105,7 +106,7 @@ def subject_transition(*, subject: Subject, to: str, on: date, by: User, reason:
     start = subject.enrolled_on if to in (SubjectStatus.COMPLETED, SubjectStatus.WITHDRAWN) \
         else subject.screened_on or subject.consented_on
     if start is not None and on < start:
-        raise ApplicationError(f"The date cannot be before {start:%Y-%m-%d}.", field="on")
+        raise ApplicationError(f"The date cannot be before {format_date(start)}.", field="on")
     if to == SubjectStatus.ENROLLED and subject.site.status != SiteStatus.ACTIVE:
         raise ApplicationError("Subjects are enrolled only at an active site.", field="status")
     subject.status = to

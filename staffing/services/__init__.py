@@ -1,10 +1,16 @@
-"""The staffing app's writes: assignments and permissions, e-signatures, training records."""
+"""The staffing app's writes: assignments and permissions, e-signatures, training records,
+a person's own profile."""
 
 from staffing.services.assignments import (
     assignment_end,
     assignment_start,
     assignments_apply_dates,
     permissions_sync,
+)
+from staffing.services.profile import (
+    PROFILE_FIELDS,
+    time_zone_names,
+    user_profile_update,
 )
 from staffing.services.signing import (
     P,
@@ -32,6 +38,7 @@ from staffing.services.training import (
 __all__ = [
     "EARLIEST_TRAINING",
     "LONGEST_VALIDITY_YEARS",
+    "PROFILE_FIELDS",
     "TRAINING_EDITABLE_FIELDS",
     "P",
     "R",
@@ -47,9 +54,11 @@ __all__ = [
     "signing_action",
     "signing_lock_of",
     "signing_lock_release",
+    "time_zone_names",
     "training_default_expiry",
     "training_escalations_refresh",
     "training_record_check",
     "training_record_create",
     "training_record_update",
+    "user_profile_update",
 ]

@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from croportal.audit import audited_save
 from croportal.exceptions import ApplicationError, SignatureRefused
+from croportal.formats import format_datetime
 from reminders.models import Notification
 from staffing.models import (
     Signature,
@@ -136,7 +137,7 @@ def _signing_lock_alert(lock: SigningLock) -> None:
     url = reverse("admin:staffing_signinglock_change", args=[lock.pk])
     message = (f"Signing locked for {lock.user.full_name} ({lock.user.username}) after "
                f"{lock.failures} wrong passwords, at {lock.record_label or 'a record'}, "
-               f"{lock.locked_at:%Y-%m-%d %H:%M:%S} UTC. Unlock it in the admin.")
+               f"{format_datetime(lock.locked_at, zone='UTC')}. Unlock it in the admin.")
     Notification.objects.bulk_create([
         Notification(user=admin, kind="signing_locked", message=message[:500], url=url)
         for admin in admins

@@ -167,7 +167,7 @@ def _training_deadline_open(*, record: TrainingRecord, user: User, expires_on: d
     trial, escalation_user = _home_trial_and_crm(user=user)
     deadline_upsert(
         kind=DeadlineKind.TRAINING_EXPIRY, subject=record, owner=user,
-        due_at=start_of_day(expires_on, user),
+        due_at=start_of_day(expires_on, user), due_on=expires_on,
         title=f"{record.get_kind_display()} training expires: {user.full_name}",
         trial=trial, escalation_user=escalation_user, url=reverse("staffing:training"),
     )

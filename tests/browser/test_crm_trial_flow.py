@@ -4,13 +4,14 @@ filed, dated, moved through its lifecycle and activated on its checklist, a subj
 and enrolled; the trial page and the home portfolio then count the subject."""
 
 import re
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 from django.contrib.auth.models import Permission
 from django.utils import timezone
 from playwright.sync_api import Page, expect
 
+from croportal.formats import format_date
 from sites.models import DocumentKind, EssentialDocument
 from sites.services import REQUIRED_DOCUMENTS, document_update
 
@@ -80,7 +81,8 @@ def test_crm_creates_a_trial_activates_a_site_and_enrolls_a_subject(live_world, 
         page.locator("#id_milestone_planned_date").fill(planned)
         _submit(page, "milestone-form", "Add milestone")
         expect(page.get_by_role("status")).to_contain_text("Milestone added.")
-        expect(page.locator("#milestone-table tbody tr", has_text=label)).to_contain_text(planned)
+        expect(page.locator("#milestone-table tbody tr", has_text=label)).to_contain_text(
+            format_date(date.fromisoformat(planned)))
     expect(page.locator("#milestone-table tbody tr")).to_have_count(2)
     expect(page.locator("#enrollment-summary")).not_to_contain_text("No plan")
 
@@ -175,7 +177,7 @@ def test_crm_creates_a_trial_activates_a_site_and_enrolls_a_subject(live_world, 
     activate.get_by_role("button", name="Activate").click()
     expect(page.get_by_role("status")).to_contain_text("Site status changed.")
     expect(page.locator("#site-status")).to_have_text("Active")
-    expect(page.locator("dl.site-dates")).to_contain_text(today.isoformat())
+    expect(page.locator("dl.site-dates")).to_contain_text(format_date(today))
 
     # 6. A subject screened on ICF 1.0 today, then enrolled today.
     _open(page, "Screen a subject")
@@ -194,7 +196,7 @@ def test_crm_creates_a_trial_activates_a_site_and_enrolls_a_subject(live_world, 
     transition.get_by_role("button", name="Save").click()
     expect(page.get_by_role("status")).to_contain_text(f"Subject {SUBJECT} updated.")
     expect(row).to_contain_text("Enrolled")
-    expect(row.locator("td").nth(4)).to_have_text(today.isoformat())
+    expect(row.locator("td").nth(4)).to_have_text(format_date(today))
     expect(page.get_by_text(f"Enrolled 1 / {TARGET}")).to_be_visible()
 
     # 7. The trial page counts the subject and draws its enrollment chart.

@@ -11,6 +11,7 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
+from croportal.formats import format_date
 from safety import rules
 from safety.models import AdverseEvent, ReportingObligation
 from safety.services import adverse_event_create
@@ -114,7 +115,7 @@ def test_a_fatal_sae_entered_by_the_cra_gets_its_clocks_from_the_monitors_review
     assert event.day_zero == day_zero
     for clock, days in (("seven-day", 7), ("fifteen-day", 15)):
         expect(rows.first.locator(f".{clock}")).to_contain_text(
-            (day_zero + timedelta(days=days)).isoformat())
+            format_date(day_zero + timedelta(days=days)))
     rows.first.get_by_role("link", name=f"AE #{event.pk}").click()
     expect(page).to_have_url(f"{live_server.url}/safety/adverse-events/{event.pk}/")
 
@@ -136,6 +137,6 @@ def test_a_fatal_sae_entered_by_the_cra_gets_its_clocks_from_the_monitors_review
         assert obligation.clock_start_at == signed_at
         due = rules.day_zero(obligation.clock_start_at, zone=ZONE) + timedelta(days=days)
         row = page.locator(f'#obligations tr[data-rule="{rule}"][data-recipient="{recipient}"]')
-        expect(row.locator("td.due-on")).to_have_text(due.isoformat())
+        expect(row.locator("td.due-on")).to_have_text(format_date(due))
         expect(row.locator("td.time-left")).to_contain_text(re.compile(rf"\b{days} days left"))
     assert page.evaluate("window.__cspViolations") == []

@@ -55,7 +55,8 @@ def test_e_mail_and_calendar_links_are_built_on_the_base_url(settings):
     settings.PORTAL_BASE_URL = "http://0.0.0.0:9123"
     assert absolute_url(path="/trials/7/") == "http://0.0.0.0:9123/trials/7/"
     now = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
-    deadline = SimpleNamespace(pk=1, due_at=now + timedelta(days=1), trial=None, title="Visit",
+    deadline = SimpleNamespace(pk=1, due_at=now + timedelta(days=1), due_on=None, trial=None,
+                               title="Visit",
                                url="/deadlines/", updated_at=now,
                                get_kind_display=lambda: "Task")
     feed = calendar_of([deadline], now=now, name="Deadlines").decode()

@@ -12,6 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from croportal.formats import format_date
 from safety import rules
 from safety.models import AdverseEvent, ReportingObligation
 from safety.services import adverse_event_create, adverse_event_follow_up, obligation_submit
@@ -116,7 +117,7 @@ def test_the_cra_enters_a_fatal_sae_and_the_review_shows_its_obligations(
         due = rules.day_zero(obligation.clock_start_at, zone="Europe/Berlin") + timedelta(days)
         assert obligation.due_on == due
         row = obligation_row(html, obligation.rule, obligation.recipient)
-        assert f'<td class="due-on">{due:%Y-%m-%d}</td>' in row
+        assert f'<td class="due-on">{format_date(due)}</td>' in row
         assert "days left" in row
     assert 'id="susar-flag">SUSAR</mark>' in html
 
@@ -200,7 +201,7 @@ def test_the_ae_page_shows_the_case_side_by_side_and_its_flags(client, subject, 
     assert '<td id="sponsor-causality">Not related</td>' in html
     assert "MedDRA 10016288, Blood and lymphatic system disorders" in html
     assert 'class="late">Site report late (&gt; 24 h)' in html
-    assert f"medical review due {event.review_due_on:%Y-%m-%d}" in html
+    assert f"medical review due {format_date(event.review_due_on)}" in html
     # EU CTR: the investigator's "related" stands, so it is an EU SUSAR (not an FDA one).
     assert obligations_of(event) == {("EU_CTR_15_DAY", "EU_EUDRAVIGILANCE")}
 

@@ -12,6 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from croportal.formats import format_date
 from safety.models import ReportingObligation
 from safety.selectors import Clock
 from safety.services import adverse_event_review, obligation_submit
@@ -89,7 +90,7 @@ def test_an_overdue_obligation_comes_first_and_is_marked_late(monitor, subject, 
     assert '<span class="clock late">overdue by 5 days</span>' in html
     assert '<span class="clock">15 days left</span>' in html
     row_of_first = html.split(f'data-obligation="{first.obligation.pk}"')[0].rsplit("<tr", 1)[1]
-    assert 'class="late"' in row_of_first
+    assert "late" in row_of_first.split('class="', 1)[1].split('"', 1)[0].split()
 
 
 def test_a_row_shows_the_case_its_rule_recipient_and_both_causality_assessments(
@@ -198,8 +199,9 @@ def test_each_table_pages_by_fifty_and_keeps_the_filters(trial, monitor, subject
         case(subject)
     response = queue_of(client, monitor, trial=trial.pk)
     assert len(response.context["case_rows"]) == 50
-    pager = response.context["case_pager"]
-    assert pager["next"] == f"?trial={trial.pk}&cases_page=2"
+    # The list mechanism's pager, under the cases table's own prefix, keeps the filters.
+    assert response.context["cases"]["table"].paginator.num_pages == 2
+    assert f'href="?trial={trial.pk}&amp;cases_page=2" rel="next"' in response.content.decode()
     second = queue_of(client, monitor, trial=trial.pk, cases_page=2)
     assert len(second.context["case_rows"]) == 1
 
@@ -299,6 +301,6 @@ def test_a_pending_case_shows_the_clocks_that_run_from_its_day_zero(client, db):
     html = client.get(reverse("safety:queue")).content.decode()
     day_zero = hospital.sponsor_awareness_at.date()
     row = html.split(f'data-case="{hospital.pk}"')[1].split("</tr>")[0]
-    assert f"Day 0 {day_zero:%Y-%m-%d}" in row
-    assert f"{day_zero + timedelta(days=15):%Y-%m-%d}" in row.split('class="fifteen-day"')[1]
+    assert f"Day 0 {format_date(day_zero)}" in row
+    assert format_date(day_zero + timedelta(days=15)) in row.split('class="fifteen-day"')[1]
     assert 'class="seven-day"' not in row  # hospitalisation only: no 7-day clock

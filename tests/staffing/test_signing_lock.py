@@ -5,6 +5,7 @@ unlocks it, and the administrators are alerted at once."""
 import pytest
 from django.urls import reverse
 
+from croportal.formats import format_datetime
 from safety.models import AdverseEvent
 from safety.services import adverse_event_review
 from staffing.models import Signature, SigningAttempts, SigningLock
@@ -132,7 +133,7 @@ def test_every_active_superuser_is_alerted_at_once_by_notification_and_email(
     notice = admin.notifications.get(kind="signing_locked")
     assert monitor.username in notice.message
     assert str(event) in notice.message
-    assert f"{lock.locked_at:%Y-%m-%d %H:%M:%S} UTC" in notice.message
+    assert format_datetime(lock.locked_at, zone="UTC") in notice.message
     assert notice.url == reverse("admin:staffing_signinglock_change", args=[lock.pk])
     assert not crm.notifications.filter(kind="signing_locked").exists()
     assert not monitor.notifications.filter(kind="signing_locked").exists()

@@ -233,7 +233,7 @@ def test_the_crm_records_amendments_and_icf_versions(crm, trial, client):
                            {"version": "2.0", "summary": "New arm"})
     assert response.status_code == 302
     html = html_of(client.get(detail(trial)))
-    assert "<strong>2.0</strong>, approved 2026-06-01 — New arm" in html
+    assert "<strong>2.0</strong>, approved 01-Jun-2026 — New arm" in html
     assert "<strong>ICF 2.0</strong>" in html
 
 

@@ -10,10 +10,12 @@ from django.views.decorators.http import require_GET
 from access.checks import may_create_trials
 from croportal.exceptions import ApplicationError
 from croportal.forms import form_error_from
+from croportal.lists import list_page
 from reminders.heartbeats import worker_seen_at
 from trials.ctgov import CtgovRecord, selectors
 from trials.ctgov import importing as services
 from trials.ctgov.forms import CtgovConfirmForm, CtgovUploadForm
+from trials.ctgov.lists import CTGOV_IMPORTS
 from trials.models import CtgovImport, TrialStatus
 
 PREVIEW_ROWS = 50
@@ -45,6 +47,15 @@ def ctgov_upload(request):
     return render(request, "trials/ctgov_upload.html", {
         "form": form, "recent": recent.select_related("trial")[:10],
     })
+
+
+@login_required
+@require_GET
+def ctgov_history(request):
+    """Past imports: file, NCT ID, state, sites, who, when, and the trial each made."""
+    if not may_create_trials(user=request.user):
+        raise PermissionDenied
+    return list_page(request, CTGOV_IMPORTS, template="trials/ctgov_history.html")
 
 
 @login_required

@@ -22,6 +22,15 @@ ROUTES: dict[str, Route] = {
         # A malformed file: the form is shown again with the error, nothing is created.
         row("POST", None, malformed_file,                "200  403  403  403  403  403  L"),
     ),
+    # Past imports: the uploader's own (every one for an administrator).
+    "ctgov:history": page(
+        row("GET", None,                                 "200  403  403  403  403  403  L"),
+        row("GET", None,                                 "200  403  403  403  403  403  L",
+            query="export=csv", note="export"),
+        row("GET", None,                                 "200  403  403  403  403  403  L",
+            query="state=done&export=xlsx", note="export"),
+        row("POST", None,                                "405  405  405  405  405  405  L"),
+    ),
     "ctgov:preview": page(
         row("GET", "ctgov_job",                          "200  403  403  403  403  403  L"),
     ),

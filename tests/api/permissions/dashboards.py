@@ -42,7 +42,18 @@ ROUTES: dict[str, Route] = {
     "dashboards:home": page(
         row("GET", None,                                 "200  200  200  200  200  200  L"),
     ),
-    "dashboards:audit_trail": page(*audit_rows()),
+    "dashboards:audit_trail": page(
+        *audit_rows(),
+        #                                          admin crm  cra  mon  spon out  anon
+        row("GET", "trial:trial_a",              "200  200  200  200  200  404  L",
+            query="export=csv", note="export"),
+        row("GET", "site:site_a2",               "200  200  404  200  200  404  L",
+            query="export=xlsx", note="export"),
+        row("GET", "adverse-event:ae_a1",        "200  200  200  200  404  404  L",
+            query="export=csv", note="export"),
+        row("GET", "adverse-event:ae_a1",        "200  200  200  200  404  404  L",
+            query="field=nope&at_after=x", note="bad filters: the form says why"),
+    ),
     "dashboards:audit_trail_csv": page(*audit_rows()),
 }
 # fmt: on

@@ -40,6 +40,21 @@ ROUTES: dict[str, Route] = {
         row("GET", None,                                 "200  200  200  200  200  200  L"),
         row("GET", None,                                 "200  200  200  200  200  200  L",
             query="kind=task&state=&trial=999999", note="filters"),
+        row("GET", None,                                 "200  200  200  200  200  200  L",
+            query="export=csv", note="export: one's own deadlines"),
+        row("GET", None,                                 "200  200  200  200  200  200  L",
+            query="state=done&sort=-due&export=xlsx", note="export"),
+    ),
+    # A big list export's pages are its owner's alone (here the CRM's job, not yet written).
+    "reminders:export_job": page(
+        row("GET", "export_crm",                         "404  200  404  404  404  404  L"),
+    ),
+    "reminders:export_job_bar": page(
+        row("GET", "export_crm",                         "404  200  404  404  404  404  L"),
+    ),
+    "reminders:export_job_file": page(
+        row("GET", "export_crm",                         "404  404  404  404  404  404  L",
+            note="no file until the job is done"),
     ),
     "reminders:deadline_new": page(
         row("GET", None,                                 "200  200  200  200  403  403  L"),
@@ -58,9 +73,19 @@ ROUTES: dict[str, Route] = {
     "reminders:trial_deadlines": page(
         row("GET", "trial_a",                            "200  200  403  403  403  404  L"),
         row("GET", "trial_b",                            "200  404  404  404  404  403  L"),
+        row("GET", "trial_a",                            "200  200  403  403  403  404  L",
+            query="export=csv", note="export"),
+        row("GET", "trial_b",                            "200  404  404  404  404  403  L",
+            query="export=xlsx", note="export"),
     ),
     "reminders:notifications": page(
         row("GET", None,                                 "200  200  200  200  200  200  L"),
+        row("GET", None,                                 "200  200  200  200  200  200  L",
+            query="unread=true&q=x", note="filters"),
+        row("GET", None,                                 "200  200  200  200  200  200  L",
+            query="export=csv", note="export: one's own notifications"),
+        row("GET", None,                                 "200  200  200  200  200  200  L",
+            query="export=xlsx", note="export"),
     ),
     "reminders:bell": page(
         row("GET", None,                                 "200  200  200  200  200  200  L"),

@@ -19,6 +19,12 @@ ROUTES: dict[str, Route] = {
             query="trial=abc", note="a trial that is not a number"),
         row("GET", None,                                 "400  403  403  400  403  403  L",
             query="sate=open", note="a misspelt filter"),
+        row("GET", None,                                 "200  403  403  200  403  403  L",
+            query="list=cases&export=csv", note="export"),
+        row("GET", None,                                 "200  403  403  200  403  403  L",
+            query="list=obligations&state=submitted&export=xlsx", note="export"),
+        row("GET", None,                                 "400  403  403  400  403  403  L",
+            query="list=nope&export=csv", note="an export of no list"),
     ),
     "safety:trial_safety": page(
         row("GET", "trial_a",                            "200  200  200  200  200  404  L"),

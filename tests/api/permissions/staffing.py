@@ -1,6 +1,6 @@
 """Permission matrix of staffing: logging in and out, the password change, API tokens and the
-caller's profile, assignments, training records and the staff pages. Columns and rules:
-tests/api/permissions/matrix.py."""
+caller's profile (page and API), assignments, training records and the staff pages. Columns
+and rules: tests/api/permissions/matrix.py."""
 
 from collections.abc import Callable
 from datetime import timedelta
@@ -32,6 +32,12 @@ def new_assignment(trial_attr: str, site_attr: str) -> Callable[..., dict]:
 
 def end_assignment(w, target) -> dict:
     return {"end_date": timezone.localdate().isoformat(), "change_reason": "Matrix test end"}
+
+
+def own_profile(zone: str) -> Callable[..., dict]:
+    def body(w, target) -> dict:
+        return {"first_name": "Matrix", "last_name": "Tester", "timezone": zone}
+    return body
 
 
 def new_training(w, target) -> dict:
@@ -105,16 +111,31 @@ ROUTES: dict[str, Route] = {
         row("GET", None,                                 "200  200  200  200  200  200  U"),
         row("POST", None, some_fields,                   "405  405  405  405  405  405  U"),
     ),
+    # Everyone's own profile (name, time zone); there is no way to name another person's.
+    "profile": page(
+        row("GET", None,                                 "200  200  200  200  200  200  L"),
+        row("POST", None, own_profile("Europe/Berlin"),  "302  302  302  302  302  302  L"),
+        row("POST", None, own_profile("Mars/Olympus"),   "200  200  200  200  200  200  L",
+            note="an unknown time zone: form re-rendered"),
+    ),
     # ---- staff pages ---------------------------------------------------------------------
     "staffing:training": page(
         row("GET", None,                                 "200  200  200  200  200  200  L"),
         row("POST", None, new_training,                  "302  302  302  302  403  403  L"),
         row("POST", None, lambda w, t: {"kind": "gcp"},  "200  200  200  200  403  403  L",
             note="no completion date: form re-rendered"),
+        row("GET", None,                                 "200  200  200  200  200  200  L",
+            query="export=csv", note="export: what the page shows"),
+        row("GET", None,                                 "200  200  200  200  200  200  L",
+            query="status=expired&export=xlsx", note="export"),
     ),
     "staffing:trial_staff": page(
         row("GET", "trial_a",                            "200  200  403  403  403  404  L"),
         row("GET", "trial_b",                            "200  404  404  404  404  403  L"),
+        row("GET", "trial_a",                            "200  200  403  403  403  404  L",
+            query="export=csv", note="export"),
+        row("GET", "trial_b",                            "200  404  404  404  404  403  L",
+            query="export=xlsx", note="export"),
         row("POST", "trial_a", staff_start("site_a2"),   "302  302  403  403  403  404  L"),
         row("POST", "trial_b", staff_start("site_b1"),   "302  404  404  404  404  403  L"),
         row("POST", "trial_a", staff_start("site_b1"),   "200  200  403  403  403  404  L",

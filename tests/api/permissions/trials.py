@@ -92,10 +92,22 @@ ROUTES: dict[str, Route] = {
     # ---- pages ---------------------------------------------------------------------------
     "trials:list": page(
         row("GET", None,                                         "200  200  200  200  200  200  L"),
+        row("GET", None,                                         "200  200  200  200  200  200  L",
+            query="export=csv&q=T", note="export"),
+        row("GET", None,                                         "200  200  200  200  200  200  L",
+            query="export=xlsx&status=planning", note="export"),
     ),
     "trials:detail": page(
         row("GET", "trial_a",                                    "200  200  200  200  200  404  L"),
         row("GET", "trial_b",                                    "200  404  404  404  404  200  L"),
+    ),
+    "trials:sites": page(
+        row("GET", "trial_a",                                    "200  200  200  200  200  404  L"),
+        row("GET", "trial_b",                                    "200  404  404  404  404  200  L"),
+        row("GET", "trial_a",                                    "200  200  200  200  200  404  L",
+            query="export=csv", note="export"),
+        row("GET", "trial_b",                                    "200  404  404  404  404  200  L",
+            query="export=xlsx", note="export"),
     ),
     "trials:edit": page(
         row("GET", "trial_a",                                    "200  200  403  403  403  404  L"),

@@ -1,0 +1,247 @@
+"""The deadline and notification lists (issue 12): a person's own deadlines, a trial's deadlines
+for its CRM, a person's notifications. Each row's actions (done, reassign, mark read) are page
+controls, left out of exports; what they need per row comes from the queryset."""
+
+import django_filters
+import django_tables2 as tables
+from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied
+from django.db.models import BooleanField, Case, Q, QuerySet, Value, When
+from django.middleware.csrf import get_token
+from django.shortcuts import get_object_or_404
+from django.template.loader import render_to_string
+from django.utils.html import format_html
+from django.utils.safestring import mark_safe
+
+from access.checks import may_manage_staff
+from croportal.lists import ListSpec, PortalFilterSet, PortalTable
+from croportal.lists.spec import MomentColumn, format_day, format_moment
+from reminders.models import Deadline, Notification
+from reminders.policies import DONE_BY_HAND, Kind
+from reminders.selectors import (
+    active_people,
+    deadlines_for_list,
+    deadlines_of_trial,
+    deadlines_visible_to,
+    notifications_of,
+    trial_people_ids,
+    trials_seen_by,
+)
+
+DEFAULT_STATE = Deadline.State.OPEN
+
+
+# ------------------------------------------------------------------------------------ rows
+
+def _listed(queryset: QuerySet[Deadline], *, user) -> QuerySet[Deadline]:
+    """Overdue first, then by due time, with what a row shows (one query)."""
+    escalated = Q(escalation_user_id=user.pk) & ~Q(owner_id=user.pk)
+    return deadlines_for_list(queryset=queryset).annotate(escalated_to_me=Case(
+        When(escalated, then=Value(True)), default=Value(False), output_field=BooleanField()))
+
+
+def my_deadline_rows(*, user) -> QuerySet[Deadline]:
+    """The reader's own deadlines and those escalated to them."""
+    mine = deadlines_visible_to(user=user).filter(Q(owner=user) | Q(escalation_user=user))
+    return _listed(mine, user=user)
+
+
+def trial_deadline_rows(*, user, pk: int) -> QuerySet[Deadline]:
+    """Every deadline of one trial, for its CRM and administrators (404 unseen, 403 others)."""
+    trial = get_object_or_404(trials_seen_by(user=user), pk=pk)
+    if not may_manage_staff(user=user, trial=trial):
+        raise PermissionDenied
+    return _listed(deadlines_of_trial(trial=trial), user=user)
+
+
+def notification_rows(*, user) -> QuerySet[Notification]:
+    return notifications_of(user=user).order_by("-created_at", "-id")
+
+
+# --------------------------------------------------------------------------------- filters
+
+class _DeadlineFilter(PortalFilterSet):
+    """State is open unless the URL says otherwise (`state=` for every state), so a sort or a
+    page link keeps showing the open deadlines."""
+
+    search_fields = ("title",)
+    kind = django_filters.ChoiceFilter(choices=Kind.choices, empty_label="All kinds")
+    state = django_filters.ChoiceFilter(choices=Deadline.State.choices, empty_label="All")
+
+    class Meta:
+        model = Deadline
+        fields: list[str] = []
+
+    def __init__(self, data=None, *args, **kwargs):
+        data = data.copy() if data is not None else {}
+        if "state" not in data:
+            data["state"] = DEFAULT_STATE
+        super().__init__(data, *args, **kwargs)
+
+
+class MyDeadlineFilter(_DeadlineFilter):
+    trial = django_filters.ModelChoiceFilter(queryset=Deadline.objects.none(),
+                                             empty_label="All trials")
+
+    class Meta(_DeadlineFilter.Meta):
+        fields = ["trial", "kind", "state"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.filters["trial"].queryset = trials_seen_by(user=self.user).order_by(
+            "protocol_number")
+
+
+class TrialDeadlineFilter(_DeadlineFilter):
+    owner = django_filters.ModelChoiceFilter(queryset=Deadline.objects.none(),
+                                             empty_label="Anyone")
+
+    class Meta(_DeadlineFilter.Meta):
+        fields = ["owner", "kind", "state"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        owners = self.queryset.order_by().values("owner_id")
+        self.filters["owner"].queryset = get_user_model().objects.filter(
+            pk__in=owners).order_by("first_name", "last_name", "pk")
+
+
+class NotificationFilter(PortalFilterSet):
+    search_fields = ("message",)
+    unread = django_filters.BooleanFilter(field_name="read_at", lookup_expr="isnull",
+                                          label="Unread")
+
+    class Meta:
+        model = Notification
+        fields = ["unread"]
+
+
+# ---------------------------------------------------------------------------------- tables
+
+def _render_row(template: str, table: PortalTable, context: dict) -> str:
+    """A row's small template, with the request render_table lends the table and its CSRF
+    token, but without the context processors (they would query once a row)."""
+    page = getattr(table, "context", None)
+    request = page.get("request") if page is not None else None
+    token = get_token(request) if request is not None else ""
+    return render_to_string(template, {**context, "request": request, "csrf_token": token})
+
+
+def _row_class(record) -> str:
+    return "overdue" if getattr(record, "overdue", False) else ""
+
+
+class DeadlineTable(PortalTable):
+    due = MomentColumn("Due", accessor="due_at", order_by=("due_at",))
+    overdue = tables.Column("Overdue", order_by=("overdue", "due_at"))
+    title = tables.Column("Deadline")
+    kind = tables.Column()
+    trial = tables.Column("Trial", accessor="trial__protocol_number",
+                          order_by=("trial__protocol_number",))
+    state = tables.Column()
+    actions = tables.Column("", accessor="pk", orderable=False, exclude_from_export=True)
+
+    empty_text = "No deadline matches: nothing is due."
+    empty_hint = ("Show every state with “State: All”, or set a deadline for a task or a "
+                  "visit with “New deadline”.")
+
+    class Meta:
+        row_attrs = {"class": _row_class}
+
+    def render_due(self, record):
+        return format_day(record.due_on) if record.due_on else format_moment(record.due_at)
+
+    def value_due(self, record):
+        return record.due_on or record.due_at
+
+    def render_overdue(self, value):
+        return mark_safe('<span class="badge overdue">overdue</span>') if value else ""
+
+    def value_overdue(self, value):
+        return "Yes" if value else "No"
+
+    def render_title(self, record, value):
+        text = (format_html('<a href="{}">{}</a>', record.url, value) if record.url
+                else format_html("{}", value))
+        if getattr(record, "escalated_to_me", False):
+            text = format_html('{} <span class="badge">escalated to you</span>', text)
+        if record.delivery_failed_at:
+            text = format_html('{} <span class="badge overdue" title="A reminder could not be '
+                               'delivered">delivery failed</span>', text)
+        return text
+
+    def value_title(self, value):
+        return value
+
+    def render_actions(self, record):
+        return _render_row("reminders/_deadline_actions.html", self, {
+            "d": record, "done_by_hand": DONE_BY_HAND, "team": self.team_of(record)})
+
+    def team_of(self, record) -> list:
+        return []
+
+
+class TrialDeadlineTable(DeadlineTable):
+    owner = tables.Column("Owner", accessor="pk",
+                          order_by=("owner__first_name", "owner__last_name"))
+
+    empty_text = "No deadline of this trial matches."
+    empty_hint = "Show every state with “State: All”, or clear the filters."
+
+    class Meta(DeadlineTable.Meta):
+        sequence = ("due", "overdue", "title", "kind", "trial", "owner", "state", "actions")
+
+    def render_owner(self, record):
+        name = record.owner.full_name
+        if getattr(record, "owner_on_trial", True):
+            return name
+        return format_html('{} <span class="badge overdue" title="No longer on this trial: '
+                           'reminders are not sent">left the trial</span>', name)
+
+    def value_owner(self, record):
+        return record.owner.full_name
+
+    def team_of(self, record) -> list:
+        """Whom an open deadline may go to: one query per table, whatever its rows."""
+        teams = self.__dict__.setdefault("_teams", {})
+        if record.trial_id not in teams:
+            teams[record.trial_id] = list(active_people().filter(
+                pk__in=trial_people_ids(trial=record.trial_id)).order_by(
+                "first_name", "username"))
+        return teams[record.trial_id]
+
+
+class NotificationTable(PortalTable):
+    created_at = MomentColumn("When")
+    message = tables.Column()
+    read_at = MomentColumn("Read", default="")
+    actions = tables.Column("", accessor="pk", orderable=False, exclude_from_export=True)
+
+    empty_text = "No notifications."
+    empty_hint = "Reminders of your deadlines appear here and under the bell."
+
+    class Meta:
+        row_attrs = {"class": lambda record: "" if record.read_at else "unread"}
+
+    def render_message(self, record, value):
+        if record.read_at:
+            return value
+        return format_html("<strong>{}</strong>", value)
+
+    def render_read_at(self, value):
+        return format_moment(value)
+
+    def render_actions(self, record):
+        return _render_row("reminders/_notification_actions.html", self, {"n": record})
+
+
+MY_DEADLINES = ListSpec(key="reminders.lists.MY_DEADLINES", title="My deadlines",
+                        table=DeadlineTable, rows=my_deadline_rows, filterset=MyDeadlineFilter,
+                        filename="deadlines")
+TRIAL_DEADLINES = ListSpec(key="reminders.lists.TRIAL_DEADLINES", title="Trial deadlines",
+                           table=TrialDeadlineTable, rows=trial_deadline_rows,
+                           filterset=TrialDeadlineFilter, filename="trial-deadlines",
+                           url_kwargs=("pk",))
+NOTIFICATIONS = ListSpec(key="reminders.lists.NOTIFICATIONS", title="Notifications",
+                         table=NotificationTable, rows=notification_rows,
+                         filterset=NotificationFilter, filename="notifications")
