@@ -1,6 +1,7 @@
 """Strict readers for environment variables: a malformed value stops start-up with its name."""
 
 import os
+from urllib.parse import parse_qsl, urlsplit
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
@@ -92,3 +93,31 @@ def env_email(name: str, default: str) -> dict:
         config["EMAIL_PORT"] = (465 if config["EMAIL_USE_SSL"]
                                 else 587 if config["EMAIL_USE_TLS"] else 25)
     return config
+
+
+S3_OPTIONS = ("endpoint_url", "region_name", "addressing_style", "signature_version")
+
+
+def env_storage(name: str, *, folder) -> dict:
+    """A private file storage as a URL: empty (a local folder, `folder`), `file:///path` (that
+    folder), or `s3://bucket/prefix?endpoint_url=…&region_name=…` (object storage through
+    django-storages; the credentials come from the AWS_* environment, never from the URL).
+    Neither is ever served at a public URL: the files carry no `url`."""
+    value = (_raw(name) or "").strip()
+    if not value:
+        return {"BACKEND": "django.core.files.storage.FileSystemStorage",
+                "OPTIONS": {"location": folder, "base_url": None}}
+    parts = urlsplit(value)
+    query = dict(parse_qsl(parts.query))
+    if parts.scheme == "file" and parts.path and not query:
+        return {"BACKEND": "django.core.files.storage.FileSystemStorage",
+                "OPTIONS": {"location": parts.path, "base_url": None}}
+    if parts.scheme == "s3" and parts.netloc and not parts.username and set(query) <= set(
+            S3_OPTIONS):
+        return {"BACKEND": "storages.backends.s3.S3Storage", "OPTIONS": {
+            "bucket_name": parts.netloc, "location": parts.path.strip("/") or "documents",
+            "default_acl": "private", "querystring_auth": True, "file_overwrite": False,
+            **query}}
+    raise ImproperlyConfigured(
+        f"{name} must be empty, file:///folder or s3://bucket/prefix (query options only "
+        f"{', '.join(S3_OPTIONS)}; credentials in AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY)")

@@ -14,6 +14,7 @@ from croportal.env import (
     env_int,
     env_list,
     env_redis,
+    env_storage,
     env_str,
 )
 
@@ -189,6 +190,11 @@ MEDIA_ROOT = VAR_DIR / "media"
 STORAGES["exports"] = {"BACKEND": "django.core.files.storage.FileSystemStorage",
                        "OPTIONS": {"location": VAR_DIR / "exports", "base_url": None}}
 
+# Essential documents' files: a local folder unless DOCUMENT_STORAGE_URL names another, or
+# object storage (s3://bucket/prefix); never at a public URL, only through the download views.
+STORAGES["documents"] = env_storage("DOCUMENT_STORAGE_URL", folder=VAR_DIR / "documents")
+DOCUMENT_MAX_BYTES = env_int("DOCUMENT_MAX_BYTES", 50 * 1024 * 1024, minimum=1024)
+
 # E-mail: console in development; SMTP in production: smtp+tls://user:pass@host:587
 # (STARTTLS) or smtp+ssl://user:pass@host:465 (implicit TLS), smtp://host:25 (plain).
 _email = env_email("EMAIL_URL", "consolemail://")
@@ -238,13 +244,10 @@ if REDIS_URL:
 else:
     _broker_dir = VAR_DIR / "broker"
     CELERY_BROKER_URL = "filesystem://"
-    CELERY_BROKER_TRANSPORT_OPTIONS = {
-        "data_folder_in": str(_broker_dir / "queue"),
-        "data_folder_out": str(_broker_dir / "queue"),
-        "processed_folder": str(_broker_dir / "processed"),
-        "control_folder": str(_broker_dir / "control"),
-        "store_processed": False,
-    }
+    _queue, _done, _control = (str(_broker_dir / n) for n in ("queue", "processed", "control"))
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"data_folder_in": _queue, "data_folder_out": _queue,
+                                       "processed_folder": _done, "control_folder": _control,
+                                       "store_processed": False}
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_ACCEPT_CONTENT = ["json"]
@@ -279,10 +282,8 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 # (reminders/schedule.py), which beat reads. Each run expires (expire_seconds) before the next
 # is due, so a backlog never runs stale sweeps.
 CELERY_BEAT_SCHEDULE = {
-    "reminders-sweep": {
-        "task": "reminders.tasks.reminders_sweep", "schedule": float(REMINDER_SWEEP_SECONDS),
-        "options": {"expire_seconds": REMINDER_SWEEP_SECONDS},
-    },
+    "reminders-sweep": {"task": "reminders.tasks.reminders_sweep", "schedule": float(
+        REMINDER_SWEEP_SECONDS), "options": {"expire_seconds": REMINDER_SWEEP_SECONDS}},
     "digests-send": {"task": "reminders.tasks.digests_send", "schedule": 900.0,
                      "options": {"expire_seconds": 840}},
     "assignments-apply-dates": {"task": "staffing.tasks.assignments_apply_dates",

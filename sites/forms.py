@@ -58,11 +58,21 @@ class DocumentForm(ModelFieldsForm):
     widgets = {"effective_on": DATE, "expires_on": DATE}
 
 
+DOCUMENT_FILE_HELP = ("PDF, image, Word, Excel, PowerPoint or text. Its SHA-256 is recorded; "
+                      "a later version is filed as a new document and keeps this file.")
+
+
+def _file_field() -> forms.FileField:
+    return forms.FileField(label="File", required=False, allow_empty_file=True,
+                           help_text=DOCUMENT_FILE_HELP)
+
+
 class DocumentFileForm(DocumentForm):
     """Filing: requested or received; approval is the CRM's review afterwards."""
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        self.fields["file"] = _file_field()
         self.fields["status"].choices = [(s, DocumentStatus(s).label) for s in
                                          (DocumentStatus.RECEIVED, DocumentStatus.REQUESTED)]
 
@@ -74,6 +84,11 @@ class DocumentEditForm(DocumentForm):
     def __init__(self, *args, instance=None, **kwargs):
         super().__init__(*args, instance=instance, **kwargs)
         revision_initial(self, instance)
+        if instance is not None and not instance.file:  # a requested document's file, once
+            self.fields = {**{k: v for k, v in self.fields.items()
+                              if k not in ("revision", "change_reason")},
+                           "file": _file_field(),
+                           **{k: self.fields[k] for k in ("revision", "change_reason")}}
 
 
 class SiteConsentVersionForm(forms.Form):

@@ -65,7 +65,7 @@ class SubjectTable(PortalTable):
 
 
 class DocumentFilter(PortalFilterSet):
-    search_fields = ("title", "version")
+    search_fields = ("title", "version", "file_name", "file_sha256")
     kind = django_filters.ChoiceFilter(choices=DocumentKind.choices)
     status = django_filters.ChoiceFilter(choices=DocumentStatus.choices)
     expires_on = _date_range("Expires between")
@@ -86,6 +86,8 @@ class DocumentTable(PortalTable):
     reviewed_by = tables.Column("Reviewed by",
                                 order_by=("reviewed_by__last_name", "reviewed_by__first_name"))
     reviewed_at = MomentColumn("Reviewed")
+    file_name = tables.Column("File")
+    file_sha256 = tables.Column("SHA-256")
 
     empty_text = "No essential documents filed at this site."
     empty_hint = "The site's CRA files them from the site page; the checklist there says which."
@@ -96,6 +98,13 @@ class DocumentTable(PortalTable):
 
     def render_filed_by(self, value):
         return value.full_name
+
+    def render_file_name(self, record, value):
+        url = reverse("sites:document_file", args=[record.pk])
+        return format_html('<a href="{}" download>{}</a>', url, value)
+
+    def render_file_sha256(self, value):
+        return format_html('<code class="sha256">{}</code>', value)
 
     def render_reviewed_by(self, value):
         return value.full_name

@@ -1,4 +1,7 @@
+import uuid
+
 from django.conf import settings
+from django.core.files.storage import storages
 from django.db import models
 from django.db.models import Q
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
@@ -87,6 +90,15 @@ class DocumentStatus(models.TextChoices):
     SUPERSEDED = "superseded", "Superseded"
 
 
+def document_storage():
+    return storages["documents"]
+
+
+def document_path(document: "EssentialDocument", filename: str) -> str:
+    """`site-<id>/<uuid>/<name>`: unguessable, and never the path of another version."""
+    return f"site-{document.site_id}/{uuid.uuid4().hex}/{filename}"
+
+
 class EssentialDocument(TimeStampedModel):
     site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="documents")
     kind = models.CharField(max_length=32, choices=DocumentKind.choices)
@@ -104,6 +116,15 @@ class EssentialDocument(TimeStampedModel):
     reviewed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
                                     null=True, blank=True, related_name="+", editable=False)
     reviewed_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # The document itself: kept in the documents storage under a path of its own (a new
+    # version is a new document with its own file; no file is ever replaced or deleted).
+    file = models.FileField(storage=document_storage, upload_to=document_path, max_length=300,
+                            blank=True, editable=False)
+    file_name = models.CharField("file name", max_length=255, blank=True, editable=False)
+    file_size = models.PositiveBigIntegerField("file size (bytes)", null=True, blank=True,
+                                               editable=False)
+    file_type = models.CharField("file type", max_length=100, blank=True, editable=False)
+    file_sha256 = models.CharField("SHA-256", max_length=64, blank=True, editable=False)
     history = HistoricalRecords()
 
     class Meta:

@@ -16,6 +16,7 @@ urlpatterns = [
     path("<int:pk>/transition/", views.site_transition, name="transition"),
     path("<int:pk>/documents/new/", views.document_create, name="document_create"),
     path("documents/<int:pk>/edit/", views.document_edit, name="document_edit"),
+    path("documents/<int:pk>/file/", views.document_file, name="document_file"),
     path("<int:pk>/consent-versions/new/", views.site_consent_version_add,
          name="consent_version_add"),
     path("<int:pk>/subjects/new/", views.subject_screen, name="subject_screen"),

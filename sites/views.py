@@ -12,6 +12,7 @@ from django.views.decorators.http import require_POST
 from access.checks import may_change_trial, may_report_adverse_events
 from croportal.forms import form_status
 from sites import services
+from sites.downloads import document_file_response
 from sites.forms import (
     DocumentEditForm,
     DocumentFileForm,
@@ -232,7 +233,7 @@ def site_transition(request, pk: int):
 @require_POST
 def document_create(request, pk: int):
     site = _changeable_site(request, pk)
-    form = DocumentFileForm(request.POST, auto_id=DOCUMENT_IDS)
+    form = DocumentFileForm(request.POST, request.FILES, auto_id=DOCUMENT_IDS)
     done = run_form(
         request, form, lambda data: services.document_create(site=site, by=request.user, **data),
         success="Document filed.", then=_to_site(site),
@@ -247,7 +248,7 @@ def document_edit(request, pk: int):
         .filter(site__in=sites_visible_to(user=request.user)), pk=pk)
     if not site_can_change(user=request.user, site=document.site):
         raise PermissionDenied
-    form = DocumentEditForm(request.POST or None, instance=document)
+    form = DocumentEditForm(request.POST or None, request.FILES or None, instance=document)
 
     def update(data: dict) -> EssentialDocument:
         reason, revision = data.pop("change_reason"), data.pop("revision")
@@ -344,3 +345,11 @@ def subject_consent(request, pk: int):
         success=f"Consent of subject {subject.number} recorded.", then=_to_site(site),
     )
     return done or _site_page(request, site, {("reconsent", subject.pk): form})
+
+
+@login_required
+def document_file(request, pk: int):
+    """Download a document's file: 404 unless the reader may read its site."""
+    document = get_object_or_404(
+        EssentialDocument.objects.filter(site__in=sites_visible_to(user=request.user)), pk=pk)
+    return document_file_response(document)

@@ -1,9 +1,11 @@
 """`/api/v1/documents/`: essential documents, filed and reviewed by a second person."""
 
 import django_filters
+from django.urls import reverse
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 
@@ -16,6 +18,7 @@ from croportal.api import (
 )
 from sites import services
 from sites.api.sites import scope_choices
+from sites.downloads import document_file_response
 from sites.models import (
     EssentialDocument,
     Site,
@@ -30,13 +33,18 @@ from sites.selectors import (
 class EssentialDocumentSerializer(ChangeReasonMixin, serializers.ModelSerializer):
     site = serializers.PrimaryKeyRelatedField(queryset=Site.objects.none())
     is_current = serializers.SerializerMethodField()
+    file = serializers.FileField(write_only=True, required=False, allow_empty_file=True,
+                                 max_length=None, help_text="The document's file (multipart).")
+    file_url = serializers.SerializerMethodField()
 
     class Meta:
         model = EssentialDocument
         fields = ("id", "site", "kind", "title", "version", "effective_on", "expires_on",
                   "status", "is_current", "filed_by", "reviewed_by", "reviewed_at",
+                  "file", "file_name", "file_size", "file_type", "file_sha256", "file_url",
                   "revision", "change_reason")
-        read_only_fields = ("filed_by", "reviewed_by", "reviewed_at", "revision")
+        read_only_fields = ("filed_by", "reviewed_by", "reviewed_at", "file_name", "file_size",
+                            "file_type", "file_sha256", "revision")
         validators: list = []
 
     def __init__(self, *args, **kwargs):
@@ -45,6 +53,12 @@ class EssentialDocumentSerializer(ChangeReasonMixin, serializers.ModelSerializer
 
     def get_is_current(self, document: EssentialDocument) -> bool:
         return document.is_current(timezone.localdate())
+
+    def get_file_url(self, document: EssentialDocument) -> str | None:
+        """Where the file is downloaded (by a caller who may read the site), or null."""
+        if not document.file:
+            return None
+        return reverse("api:essential-document-file", args=[document.pk])
 
 
 class EssentialDocumentFilter(django_filters.FilterSet):
@@ -88,3 +102,9 @@ class EssentialDocumentViewSet(ServiceUpdateMixin, VersionedRetrieveMixin, mixin
 
     def update_with(self, instance, **kwargs):
         return services.document_update(document=instance, **kwargs)
+
+    @extend_schema(responses={(200, "application/octet-stream"): bytes, 404: None})
+    @action(detail=True, methods=["get"], url_path="file")
+    def file(self, request, pk=None, **kwargs):
+        """The document's file, to whoever may read its site (404 otherwise, or without one)."""
+        return document_file_response(self.get_object())

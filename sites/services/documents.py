@@ -1,6 +1,7 @@
 """Essential documents: filing, the CRM's second-person review, superseding, expiry deadlines."""
 
 
+from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
@@ -19,6 +20,7 @@ from sites.models import (
     EssentialDocument,
     Site,
 )
+from sites.services.document_files import checked_file
 from staffing.models import User
 from staffing.selectors import site_cra, trial_crm
 
@@ -77,6 +79,33 @@ def _supersede_older(document: EssentialDocument, by: User) -> None:
 
 
 REVIEW_DECISIONS = (DocumentStatus.APPROVED, DocumentStatus.REJECTED)
+FILE_FIELDS = ["file", "file_name", "file_size", "file_type", "file_sha256"]
+
+
+def _attach_file(document: EssentialDocument, upload: UploadedFile) -> None:
+    """Check the upload and keep it in the documents storage, under a path no other version
+    has; its name, size, type and SHA-256 go into the document (and so into its audit trail)."""
+    if document.file:
+        raise ApplicationError(
+            "This document already holds its file. A new version is filed as a new document, "
+            "which keeps this one and its file as they are.", field="file")
+    checked = checked_file(upload=upload)
+    document.file.save(checked.name, upload, save=False)
+    document.file_name, document.file_size = checked.name, checked.size
+    document.file_type, document.file_sha256 = checked.content_type, checked.sha256
+
+
+def _saved_with_file(document: EssentialDocument, upload: UploadedFile | None, save) -> None:
+    """Store the file, then save the row; a refused save leaves no file behind."""
+    if upload is None:
+        save()
+        return
+    _attach_file(document, upload)
+    try:
+        save()
+    except BaseException:
+        document.file.storage.delete(document.file.name)
+        raise
 
 
 def _check_reviewer(document: EssentialDocument, by: User) -> None:
@@ -91,8 +120,10 @@ def _check_reviewer(document: EssentialDocument, by: User) -> None:
 
 
 @transaction.atomic
-def document_create(*, site: Site, by: User, **fields) -> EssentialDocument:
-    """File a document at a site (requested or received); the CRM reviews it afterwards."""
+def document_create(*, site: Site, by: User, file: UploadedFile | None = None,
+                    **fields) -> EssentialDocument:
+    """File a document at a site (requested or received), with its file when there is one;
+    the CRM reviews it afterwards."""
     document = EssentialDocument(site=site, filed_by=by)
     apply_fields(document, fields, editable=DOCUMENT_FIELDS)
     document.title = document.title or ""
@@ -101,16 +132,19 @@ def document_create(*, site: Site, by: User, **fields) -> EssentialDocument:
         raise ApplicationError("A document is filed as requested or received; another person "
                                "(the trial's CRM) then approves or rejects it.", field="status")
     _check_document(document)
-    audited_save(document, by=by, reason="Document filed")
+    reason = f"Document filed with {file.name}" if file is not None else "Document filed"
+    _saved_with_file(document, file, lambda: audited_save(document, by=by, reason=reason))
     _document_deadline_sync(document)
     return document
 
 
 @transaction.atomic
 def document_update(*, document: EssentialDocument, by: User, reason: str,
-                    expected_revision: int | None = None, **fields) -> EssentialDocument:
+                    expected_revision: int | None = None, file: UploadedFile | None = None,
+                    **fields) -> EssentialDocument:
     """Edit a filed document; setting its status to approved or rejected is the review (the
-    CRM's, not the filer's), with who and when recorded."""
+    CRM's, not the filer's), with who and when recorded. A document filed without its file
+    (requested) takes it here once; one that holds a file keeps it."""
     document = lock_for_update(document, expected_revision=expected_revision,
                                related=("site__trial",))
     for name in ("title", "version"):
@@ -125,9 +159,14 @@ def document_update(*, document: EssentialDocument, by: User, reason: str,
         document.reviewed_by, document.reviewed_at = by, timezone.now()
         changed += ["reviewed_by", "reviewed_at"]
     _check_document(document)
+    if file is not None:
+        if document.file:
+            _attach_file(document, file)  # refuses: the file stays as it is
+        changed += FILE_FIELDS
     if not changed:
         return document
-    audited_save(document, by=by, reason=reason, update_fields=changed)
+    _saved_with_file(document, file,
+                     lambda: audited_save(document, by=by, reason=reason, update_fields=changed))
     _supersede_older(document, by)
     _document_deadline_sync(document)
     return document

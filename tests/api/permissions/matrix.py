@@ -36,6 +36,9 @@ from types import SimpleNamespace
 from django.utils import timezone
 
 from safety.models import CtcaeTerm
+from sites.models import EssentialDocument
+from sites.services import document_create
+from sites.services.document_files import as_upload
 from staffing.models import Assignment, TrainingRecord
 from staffing.services import training_record_create
 from trials.ctgov.importing import ctgov_preview
@@ -126,6 +129,19 @@ def ctgov_job_of(w: SimpleNamespace):
         data=MINIMAL_CTGOV_JSON, filename="NCT09999999.json", by=w.admin)
 
 
+PDF_BYTES = b"%PDF-1.4\n1 0 obj << >> endobj\ntrailer << >>\n%%EOF\n"
+
+
+def document_with_file_of(site_attr: str) -> Callable[[SimpleNamespace], object]:
+    """A document holding a PDF at the site, filed (once) by the admin through the service."""
+    def get(w: SimpleNamespace):
+        site = getattr(w, site_attr)
+        return EssentialDocument.objects.filter(site=site).exclude(file="").first() or (
+            document_create(site=site, by=w.admin, kind="other", title="Matrix file",
+                            status="received", file=as_upload(data=PDF_BYTES, name="matrix.pdf")))
+    return get
+
+
 def _assignment(user_attr: str, trial_attr: str) -> Callable:
     def get(w: SimpleNamespace):
         return Assignment.objects.get(user=getattr(w, user_attr), trial=getattr(w, trial_attr))
@@ -145,6 +161,9 @@ TARGETS: dict[str, Callable[[SimpleNamespace], object]] = {
     "crm_b_training": lambda w: gcp_training_of(w, w.crm_b),
     "sponsor_training": lambda w: gcp_training_of(w, w.sponsor),
     "ctgov_job": ctgov_job_of,
+    "document_file_a1": document_with_file_of("site_a1"),
+    "document_file_a2": document_with_file_of("site_a2"),
+    "document_file_b1": document_with_file_of("site_b1"),
 }
 
 

@@ -179,6 +179,13 @@ ROUTES: dict[str, Route] = {
                                                                  "200  200  200  403  403  404  L",
             note="expires before it takes effect"),
     ),
+    "sites:document_file": page(
+        row("GET", "document_file_a1",                           "200  200  200  200  200  404  L"),
+        row("GET", "document_file_a2",                           "200  200  404  200  200  404  L"),
+        row("GET", "document_file_b1",                           "200  404  404  404  404  200  L"),
+        row("GET", "document_a1",                                "404  404  404  404  404  404  L",
+            note="a document without a file"),
+    ),
     "sites:document_edit": page(
         row("GET", "document_a1",                                "200  200  200  403  403  404  L"),
         row("POST", "document_a1", document_form(reason="Matrix test edit", status="approved"),
@@ -326,6 +333,14 @@ ROUTES: dict[str, Route] = {
         row("PATCH", "document_b1", fields(version="2", **REASON),
                                                                  "200  404  404  404  404  403  U"),
         row("DELETE", "document_a1",                             "405  405  405  405  405  405  U"),
+    ),
+    "api:essential-document-file": api(
+        row("GET", "document_file_a1",                           "200  200  200  200  200  404  U"),
+        row("GET", "document_file_a2",                           "200  200  404  200  200  404  U"),
+        row("GET", "document_file_b1",                           "200  404  404  404  404  200  U"),
+        row("GET", "document_a1",                                "404  404  404  404  404  404  U",
+            note="a document without a file"),
+        row("POST", "document_file_a1",                          "405  405  405  405  405  405  U"),
     ),
     "api:site-consent-version-list": api(
         row("GET", None,                                         "200  200  200  200  200  200  U"),
