@@ -44,11 +44,12 @@ COPY . /app
 
 # Static files are collected at build time, owned by root (the app only reads them).
 # The key below exists for this one command only; it is not baked into the image's ENV.
-# /app/var/media is created owned by the app user so a fresh named volume inherits that.
+# The folders the named volumes mount (media, essential documents' files, finished exports)
+# are created owned by the app user so a fresh named volume inherits that.
 RUN DEBUG=false SECRET_KEY=build-only-not-secret \
         python manage.py collectstatic --noinput \
-    && mkdir -p /app/var/media \
-    && chown app:app /app/var /app/var/media
+    && mkdir -p /app/var/media /app/var/documents /app/var/exports \
+    && chown app:app /app/var /app/var/media /app/var/documents /app/var/exports
 
 # Numeric uid:gid (the "app" user above) so runtimes can verify it is not root.
 USER 10001:10001

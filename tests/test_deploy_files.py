@@ -162,6 +162,12 @@ def test_named_volumes_for_data(compose: dict, services: dict) -> None:
         ("postgres", "/var/lib/postgresql/data"),
         ("redis", "/data"),
         ("web", "/app/var/media"),
+        # Document files and finished exports: the workers write what the web hands out.
+        ("web", "/app/var/documents"),
+        ("worker", "/app/var/documents"),
+        ("web", "/app/var/exports"),
+        ("worker", "/app/var/exports"),
+        ("worker-imports", "/app/var/exports"),
     ):
         mounts = [str(mount).split(":") for mount in services[service]["volumes"]]
         assert any(
