@@ -6,11 +6,9 @@ number of history rows)."""
 from dataclasses import dataclass
 
 from django.db.models import Model
-from django.http import HttpRequest
 from django.urls import reverse
 
 from croportal.audit import field_changes
-from croportal.lists import PAGE_SIZE
 
 NOTHING = "∅"
 
@@ -86,22 +84,3 @@ def record_page(*, kind: str, record: Model) -> str | None:
     return reverse(name, args=[getattr(record, attribute)])
 
 
-# ---- the trail's page (croportal.lists.list_page's steps, the page's entries kept in context)
-
-def paginate(table, page: str | None) -> None:
-    """Pages of PAGE_SIZE; a page past the end is the last one, a bad number the first."""
-    try:
-        number = max(1, int(page or 1))
-    except ValueError:
-        number = 1
-    table.paginate(per_page=PAGE_SIZE, page=1)
-    if number > 1:
-        table.page = table.paginator.page(min(number, table.paginator.num_pages))
-
-
-def export_query(request: HttpRequest) -> str:
-    """The page's query without its page number, for the export links."""
-    params = request.GET.copy()
-    for name in ("page", "export"):
-        params.pop(name, None)
-    return params.urlencode()

@@ -10,9 +10,9 @@ from access.checks import manages_any_trial, may_create_trials
 from croportal.broker import broker_status
 from croportal.celery import app as celery_app
 from croportal.csv_safe import csv_writer
-from croportal.lists import exporting, ordered_rows, selected_rows
-from croportal.lists.views import export_response
-from dashboards.audit_labels import export_query, paginate, record_page
+from croportal.lists import exporting, ordered_rows, paginate, selected_rows
+from croportal.lists.views import export_query, export_response
+from dashboards.audit_labels import record_page
 from dashboards.audit_list import AUDIT_TRAIL
 from dashboards.selectors import audit_record_for, audit_trail_of, home_for
 from dashboards.workload import cra_workload

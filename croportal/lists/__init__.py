@@ -15,7 +15,7 @@ from croportal.lists.spec import (
     ordered_rows,
     selected_rows,
 )
-from croportal.lists.views import list_page
+from croportal.lists.views import list_page, paginate
 
 __all__ = ["PAGE_SIZE", "ListSpec", "PortalFilterSet", "PortalTable", "first_rows",
-           "list_page", "ordered_rows", "selected_rows"]
+           "list_page", "ordered_rows", "paginate", "selected_rows"]

@@ -34,9 +34,9 @@ def list_page(request: HttpRequest, spec: ListSpec, *, template: str,
     export = request.GET.get("export")
     if export in exporting.FORMATS:
         return export_response(request, spec, table, export, url_kwargs=url_kwargs)
-    _paginate(table, request.GET.get("page"))
+    paginate(table, request.GET.get("page"))
     page = {"table": table, "filter": filterset, "spec": spec, "list_id": f"list-{spec.filename}",
-            "export_query": _export_query(request)}
+            "export_query": export_query(request)}
     htmx = getattr(request, "htmx", None)
     if htmx and htmx.target == page["list_id"]:
         return render(request, "lists/_list.html", page)
@@ -63,7 +63,8 @@ def export_filename(spec: ListSpec, export: str) -> str:
     return f"{slugify(spec.filename) or 'list'}-{stamp}.{export}"
 
 
-def _paginate(table, page: str | None) -> None:
+def paginate(table, page: str | None) -> None:
+    """Pages of PAGE_SIZE: past the end, the last page; not a number, the first."""
     try:
         number = max(1, int(page or 1))
     except ValueError:
@@ -73,7 +74,8 @@ def _paginate(table, page: str | None) -> None:
         table.page = table.paginator.page(min(number, table.paginator.num_pages))
 
 
-def _export_query(request: HttpRequest) -> str:
+def export_query(request: HttpRequest) -> str:
+    """The page's query without its page number or export, for the export links."""
     params = request.GET.copy()
     for name in ("page", "export"):
         params.pop(name, None)

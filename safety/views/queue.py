@@ -8,7 +8,7 @@ from django.urls import path, reverse
 from django.utils import timezone
 
 from access.codenames import REVIEW_SAFETY
-from croportal.lists import exporting, first_rows, ordered_rows, selected_rows
+from croportal.lists import exporting, first_rows, ordered_rows, paginate, selected_rows
 from croportal.lists.views import export_response
 from safety.lists import TRIAL_CASES
 from safety.queue_lists import QUEUE_LISTS
@@ -27,7 +27,6 @@ from sites.models import Site
 from trials.models import Trial
 from trials.selectors import trials_visible_to, trials_with_permission
 
-PAGE_SIZE = 50
 LATEST_CASES = 20
 CASES_PAGE, OBLIGATIONS_PAGE = "cases_page", "obligations_page"
 QUERY_PARAMETERS = frozenset({"trial", "site", "state", CASES_PAGE, OBLIGATIONS_PAGE,
@@ -76,15 +75,6 @@ class QueueFilterForm(forms.Form):
         return data
 
 
-def _paginate(table, page: str | None) -> None:
-    """Pages of PAGE_SIZE; past the end: the last page; not a number: the first."""
-    try:
-        number = max(1, int(page or 1))
-    except ValueError:
-        number = 1
-    table.paginate(per_page=PAGE_SIZE, page=1)
-    if number > 1:
-        table.page = table.paginator.page(min(number, table.paginator.num_pages))
 
 
 def _queue_list(request, name: str) -> dict:
@@ -125,7 +115,7 @@ def queue(request):
         return _export(request, pages[form.cleaned_data["list"] or "cases"],
                        form.cleaned_data["export"])
     for page in pages.values():
-        _paginate(page["table"], request.GET.get(f"{page['prefix']}page"))
+        paginate(page["table"], request.GET.get(f"{page['prefix']}page"))
         if getattr(request, "htmx", None) and request.htmx.target == page["list_id"]:
             return render(request, "lists/_list.html", page)
     cases, obligations = pages["cases"]["table"], pages["obligations"]["table"]

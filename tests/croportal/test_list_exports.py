@@ -12,6 +12,7 @@ from openpyxl import load_workbook
 from reminders.models import ExportJob, Notification
 from reminders.services.exports import export_run
 from sites.models import Site
+from tests.exports import csv_rows
 from tests.factories import AdminFactory, SiteFactory, TrialFactory, cra_of, crm_of
 
 pytestmark = pytest.mark.django_db
@@ -32,11 +33,6 @@ def big_trial(db):
 def expected(trial, **filters):
     return list(Site.objects.filter(trial=trial, **filters).order_by("-number")
                 .values_list("number", "institution", "country", "activated_on"))
-
-
-def csv_rows(response) -> list[list[str]]:
-    body = b"".join(response.streaming_content).decode("utf-8-sig")
-    return list(csv.reader(io.StringIO(body)))
 
 
 def test_csv_export_holds_every_filtered_row_in_the_page_order(client, big_trial):

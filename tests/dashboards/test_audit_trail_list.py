@@ -14,6 +14,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from openpyxl import load_workbook
 
+from tests.exports import csv_rows
 from tests.factories import TrialFactory, crm_of
 from trials.models import Trial
 from trials.services import trial_update
@@ -57,11 +58,6 @@ def url_of(trial) -> str:
 
 def reasons(response) -> list[str]:
     return [entry["reason"] for entry in response.context["entries"]]
-
-
-def csv_rows(response) -> list[list[str]]:
-    body = b"".join(response.streaming_content).decode("utf-8-sig")
-    return list(csv.reader(io.StringIO(body)))
 
 
 def all_edits() -> list[str]:

@@ -3,8 +3,6 @@ open by default, filters by trial/kind/state, search), a trial's deadlines for i
 filter, reassign), notifications (unread filter, read actions): pages of 50, sort, htmx,
 CSV/XLSX exports equal to the filtered rows, scope, bounded queries."""
 
-import csv
-import io
 import re
 from datetime import datetime, timedelta
 
@@ -12,10 +10,10 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
-from openpyxl import load_workbook
 
 from reminders.models import Deadline, Notification
 from reminders.services import deadline_complete, deadline_create_manual
+from tests.exports import csv_rows, xlsx_rows
 from tests.factories import SiteFactory, TrialFactory, cra_of, crm_of
 
 pytestmark = pytest.mark.django_db
@@ -47,19 +45,6 @@ def titles(response) -> list[str]:
     html = response.content.decode()
     body = html.split("<tbody>", 1)[1].split("</tbody>", 1)[0]
     return re.findall(r">(D-\d{3}|Closed-\d)<", body)
-
-
-def csv_rows(response) -> list[list[str]]:
-    assert response.status_code == 200
-    assert response["Content-Type"].startswith("text/csv")
-    body = b"".join(response.streaming_content).decode("utf-8-sig")
-    return list(csv.reader(io.StringIO(body)))
-
-
-def xlsx_rows(response) -> list[tuple]:
-    assert response.status_code == 200
-    book = load_workbook(io.BytesIO(b"".join(response.streaming_content)), read_only=True)
-    return list(book.active.iter_rows(values_only=True))
 
 
 def expected_titles(user, **filters) -> list[str]:

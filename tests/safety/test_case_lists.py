@@ -11,9 +11,9 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
-from openpyxl import load_workbook
 
 from safety.models import AdverseEvent, ReportingObligation
+from tests.exports import csv_rows, xlsx_rows
 from tests.factories import (
     AdverseEventFactory,
     SiteFactory,
@@ -57,16 +57,6 @@ def url_of(trial) -> str:
 
 def case_ids(response) -> list[int]:
     return [row.record.pk for row in response.context["table"].paginated_rows]
-
-
-def csv_rows(response) -> list[list[str]]:
-    body = b"".join(response.streaming_content).decode("utf-8-sig")
-    return list(csv.reader(io.StringIO(body)))
-
-
-def xlsx_rows(response) -> list[tuple]:
-    book = load_workbook(io.BytesIO(b"".join(response.streaming_content)), read_only=True)
-    return list(book.active.iter_rows(values_only=True))
 
 
 # ------------------------------------------------------------------------------ the cases list

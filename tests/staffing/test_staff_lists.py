@@ -2,8 +2,6 @@
 computed in the query (sortable, filterable; renewed records), search, htmx, CSV/XLSX exports
 equal to the filtered rows, the reader's scope, the start/end forms, bounded queries."""
 
-import csv
-import io
 import re
 from datetime import date, timedelta
 from decimal import Decimal
@@ -12,28 +10,15 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
-from openpyxl import load_workbook
 
 from staffing.models import Assignment, Role, TrainingRecord
 from staffing.services import assignment_start, training_record_create
+from tests.exports import csv_rows, xlsx_rows
 from tests.factories import SiteFactory, TrialFactory, UserFactory, crm_of
 
 pytestmark = pytest.mark.django_db
 
 TRAINING = "/staff/training/"
-
-
-def csv_rows(response) -> list[list[str]]:
-    assert response.status_code == 200
-    assert response["Content-Type"].startswith("text/csv")
-    body = b"".join(response.streaming_content).decode("utf-8-sig")
-    return list(csv.reader(io.StringIO(body)))
-
-
-def xlsx_rows(response) -> list[tuple]:
-    assert response.status_code == 200
-    book = load_workbook(io.BytesIO(b"".join(response.streaming_content)), read_only=True)
-    return list(book.active.iter_rows(values_only=True))
 
 
 def found(response, pattern: str) -> list[str]:
