@@ -9,6 +9,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from access.codenames import ADD_TRIAL
+from dashboards.seeding.cro import seed_cro
+from dashboards.seeding.people import DEMO as CRO_DEMO_USERS
 from reminders.services import deadline_create_manual
 from safety.models import CtcaeTerm
 from safety.services import adverse_event_create, adverse_event_review
@@ -51,21 +53,33 @@ DEMO_USERS = [
     ("sponsor_b", "Bea", "Borealis", "borealis", "sponsor viewer, Borealis Pharma's trials"),
 ]
 
+CRO_DEMO = [(name, description) for name, (_, _, description) in CRO_DEMO_USERS.items()]
+
 
 class Command(BaseCommand):
     help = "Deterministic demo data: a CRO, two sponsors, trials, sites, subjects, AEs, staff."
 
     def add_arguments(self, parser):
-        parser.add_argument("--scale", choices=sorted(SCALES), default="small")
+        parser.add_argument("--scale", choices=[*sorted(SCALES), "cro"], default="small",
+                            help="cro: a mid-size CRO (300 trials, 15,000 sites, 150,000 "
+                                 "subjects, 600,000 AEs, 1,000,000 deadlines), bulk-inserted")
+        parser.add_argument("--fraction", type=float, default=1.0,
+                            help="With --scale cro: that share of the CRO's volume (0.01 for a "
+                                 "quick look at its shape).")
 
-    def handle(self, *args, scale: str, **options):
+    def handle(self, *args, scale: str, fraction: float, **options):
+        if not 0 < fraction <= 1:
+            raise CommandError("--fraction is above 0 and at most 1.")
         if Organisation.objects.filter(name="Meridian Clinical Research").exists():
             self.stdout.write("Demo data already present; nothing to do.")
         else:
             if not CtcaeTerm.objects.exists():
                 raise CommandError("The CTCAE dictionary is empty: run migrate first.")
-            self._seed(SCALES[scale])
-        self._print_logins()
+            if scale == "cro":
+                seed_cro(fraction=fraction, out=self.stdout, demo_password=demo_password)
+            else:
+                self._seed(SCALES[scale])
+        self._print_logins(CRO_DEMO if scale == "cro" else DEMO_USERS)
 
     @transaction.atomic
     def _seed(self, scale: dict) -> None:
@@ -255,9 +269,9 @@ class Command(BaseCommand):
                                          expectedness=rng.choice(["expected", "unexpected"]),
                                          rsi_version="Investigator's brochure v3, section 6")
 
-    def _print_logins(self) -> None:
+    def _print_logins(self, users) -> None:
         self.stdout.write("Demo logins:")
-        for username, _, _, _, description in DEMO_USERS:
+        for username, *_, description in users:
             secret = demo_password(username) if settings.DEBUG else "(hidden: DEBUG is off)"
             self.stdout.write(f"  {username:<10} {secret:<28} {description}")
 
