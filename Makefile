@@ -8,7 +8,7 @@ PORT ?= 8000
 # Links in e-mails and calendar feeds point where runserver serves (settings' default agrees).
 PORTAL_BASE_URL ?= http://$(HOST):$(PORT)
 
-.PHONY: setup run test lint format ctcae-check clean
+.PHONY: setup run test lint format ctcae-check clean bench
 
 ## setup: virtualenv in .venv, Python and npm packages, CTCAE table check (quick when nothing changed)
 setup: $(VENV)/.installed node_modules/.installed ctcae-check
@@ -52,6 +52,11 @@ lint: setup
 	$(VENV)/bin/mypy
 	$(VENV)/bin/lint-imports --no-cache
 	env -u DATABASE_URL -u DATABASE_OWNER_URL $(PY) manage.py makemigrations --check --dry-run
+
+## bench: pages and lists at a CRO's scale (not part of test; bench/README.md). DATABASE_URL names
+## the PostgreSQL database to use (seeded with `seed_demo --scale cro` first when it is empty).
+bench: setup
+	$(PY) bench/pages_bench.py
 
 format: setup
 	$(VENV)/bin/ruff check --fix .
