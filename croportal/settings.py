@@ -98,8 +98,8 @@ TEMPLATES = [
 
 _DATABASE_DEFAULT = f"sqlite:///{BASE_DIR / 'db.sqlite3'}"
 DATABASES = {"default": env_database("DATABASE_URL", _DATABASE_DEFAULT)}
-DATABASES["default"]["ATOMIC_REQUESTS"] = False
-DATABASES["default"]["CONN_MAX_AGE"] = env_int("DB_CONN_MAX_AGE", 0, minimum=0)
+DATABASES["default"].update(ATOMIC_REQUESTS=False, CONN_HEALTH_CHECKS=True,  # reuse: checked
+                            CONN_MAX_AGE=env_int("DB_CONN_MAX_AGE", 60, minimum=0))
 # The portal runs as DATABASE_URL's role, which owns nothing; migrate and flush log in as the
 # owner of the same database (croportal/dbroles.py). Unset: one role does both.
 _owner = env_database("DATABASE_OWNER_URL", env_str("DATABASE_URL") or _DATABASE_DEFAULT)

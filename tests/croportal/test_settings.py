@@ -56,3 +56,11 @@ def test_production_without_a_secret_key_refuses_to_start():
     result = run_django(["check"], **env)
     assert result.returncode != 0
     assert "SECRET_KEY must be set" in result.stderr
+
+
+def test_database_connections_persist_by_default_and_are_checked_before_reuse():
+    probe = ("from django.db import connection as c; "
+             "print(c.settings_dict['CONN_MAX_AGE'], c.settings_dict['CONN_HEALTH_CHECKS'])")
+    assert run_django(["shell", "-v0", "-c", probe]).stdout.split() == ["60", "True"]
+    assert run_django(["shell", "-v0", "-c", probe], DB_CONN_MAX_AGE="0").stdout.split() == [
+        "0", "True"]
