@@ -43,11 +43,30 @@ class Writer:
     def finish(self) -> None:
         """Sequences past the ids written here, then fresh planner statistics."""
         with connection.cursor() as cursor:
-            for sql in connection.ops.sequence_reset_sql(no_style(), self.models):
-                cursor.execute(sql)
-            if connection.vendor == "postgresql":
-                for model in self.models:
-                    cursor.execute(f'ANALYZE "{model._meta.db_table}"')
+            if connection.vendor != "postgresql":
+                for sql in connection.ops.sequence_reset_sql(no_style(), self.models):
+                    cursor.execute(sql)
+                return
+            for model in self.models:
+                _sequence_past(cursor, model)
+                cursor.execute(f'ANALYZE "{model._meta.db_table}"')
+
+
+def _sequence_past(cursor, model: type[models.Model]) -> None:
+    """Draw the id sequence up to the highest id written: nextval needs only the USAGE the
+    portal's runtime role holds (setval would need UPDATE, which it has not)."""
+    table, column = model._meta.db_table, model._meta.pk.column
+    cursor.execute("SELECT pg_get_serial_sequence(%s, %s)", [f'"{table}"', column])
+    (sequence,) = cursor.fetchone()
+    if sequence is None:
+        return
+    cursor.execute(f'SELECT COALESCE(MAX("{column}"), 0) FROM "{table}"')  # noqa: S608
+    (top,) = cursor.fetchone()
+    cursor.execute("SELECT nextval(%s)", [sequence])
+    (drawn,) = cursor.fetchone()
+    if top > drawn:
+        cursor.execute("SELECT max(nextval(%s)) FROM generate_series(1, %s)",
+                       [sequence, top - drawn])
 
 
 def _batches(rows: Iterator, size: int) -> Iterator[list]:

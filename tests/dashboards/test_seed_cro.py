@@ -16,7 +16,7 @@ from reminders.models import Deadline
 from safety.models import AdverseEvent, ReportingObligation
 from safety.services.obligations import case_evaluate
 from sites.models import Site, Subject
-from staffing.models import Assignment, User
+from staffing.models import Assignment, Organisation, User
 from staffing.services.assignments import permissions_sync
 from trials.models import Trial
 
@@ -41,6 +41,9 @@ def test_it_writes_the_cro_s_volumes_scaled(seeded):
     assert User.objects.count() == size.staff
     assert Deadline.objects.filter(kind="monitoring_visit").count() == size.visits
     assert "demo-cra-portal" in seeded
+    # The id sequences were moved past the ids the seed chose: the services write on after it.
+    after = Organisation.objects.create(name="After the seed", kind="SPONSOR")
+    assert after.pk > Trial.objects.get(protocol_number="MCR-2000").sponsor_id
     # The full size is the CRO.
     assert Size.scaled(1.0) == Size(trials=300, sites=15_000, subjects=150_000,
                                     adverse_events=600_000, visits=120_000, staff=3_000,
