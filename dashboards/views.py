@@ -101,5 +101,6 @@ def workload(request):
     """CRA workload across the trials: for those who manage staff on at least one."""
     if not manages_any_trial(user=request.user):
         raise PermissionDenied
-    rows = cra_workload(user=request.user, today=timezone.localdate())
-    return render(request, "dashboards/workload.html", {"rows": rows})
+    page = cra_workload(user=request.user, today=timezone.localdate(),
+                        page=request.GET.get("page", 1))
+    return render(request, "dashboards/workload.html", {"rows": page.object_list, "page": page})

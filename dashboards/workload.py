@@ -1,15 +1,17 @@
 """The CRA workload page's read: people, their sites and trials, visits due and reports late.
 
 It crosses staffing (assignments), reminders (deadlines) and trials (what the viewer sees), so
-it lives on the read side (dashboards), which nothing imports.
+it lives on the read side (dashboards), which nothing imports. A page shows PER_PAGE people;
+every figure is computed for that page's people only, one grouped query each, so its cost
+follows the page, not the number of CRAs or deadlines in the CRO.
 """
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
-from django.db.models import Count, OuterRef, Q, Subquery, Sum
-from django.db.models.functions import Coalesce
+from django.core.paginator import Page, Paginator
+from django.db.models import Count, Q, Sum
 from django.utils import timezone
 
 from access.roles import Role
@@ -18,14 +20,16 @@ from reminders.policies import Kind
 from staffing.models import Assignment, User
 from trials.selectors import trials_visible_to
 
+PER_PAGE = 50
+
 
 @dataclass
 class WorkloadRow:
     cra: User
-    trial_count: int
-    visits_next_8_weeks: int
-    overdue_reports: int
-    allocation: Decimal
+    trial_count: int = 0
+    visits_next_8_weeks: int = 0
+    overdue_reports: int = 0
+    allocation: Decimal = Decimal(0)
     visible_sites: list[str] = field(default_factory=list)
     hidden_site_count: int = 0
 
@@ -38,39 +42,56 @@ class WorkloadRow:
         return self.allocation > self.cra.capacity
 
 
-def cra_workload(*, user, today: date, now: datetime | None = None) -> list[WorkloadRow]:
-    """One row per person with an active CRA assignment: sites, trials, visits due in the next
-    8 weeks, overdue visit reports, allocation against capacity. Four queries, whatever the
-    number of CRAs (site names only for trials the viewer can see)."""
+def cra_workload(*, user, today: date, now: datetime | None = None, page: int | str = 1) -> Page:
+    """One page of the people with an active CRA assignment (by name): sites, trials, visits
+    due in the next 8 weeks, overdue visit reports, allocation against capacity. Five queries
+    whatever the number of CRAs (site names only for trials the viewer can see); the page's
+    object_list holds the WorkloadRows."""
     now = now or timezone.now()
-    active = Q(assignments__start_date__lte=today) & (
-        Q(assignments__end_date__isnull=True) | Q(assignments__end_date__gte=today)
-    )
     cra_ids = Assignment.objects.active_on(today).filter(role=Role.CRA).values("user_id")
-    cras = (
-        User.objects.filter(pk__in=cra_ids)
-        .annotate(
-            trial_count=Count("assignments__trial", filter=active, distinct=True),
-            allocation=Coalesce(Sum("assignments__allocation", filter=active), Decimal(0)),
-            visits_next_8_weeks=_open_deadlines(
-                Kind.MONITORING_VISIT, due_at__gte=now, due_at__lte=now + timedelta(weeks=8)),
-            overdue_reports=_open_deadlines(Kind.VISIT_REPORT, due_at__lte=now),
-        )
-        .order_by("last_name", "first_name", "username")
+    people = User.objects.filter(pk__in=cra_ids).order_by("last_name", "first_name", "username")
+    listing = Paginator(people, PER_PAGE).get_page(page)
+    rows = {cra.pk: WorkloadRow(cra=cra) for cra in listing.object_list}
+    if rows:
+        _add_allocation(rows, today=today)
+        _add_deadlines(rows, now=now)
+        _add_sites(rows, user=user, today=today)
+    listing.object_list = list(rows.values())
+    return listing
+
+
+def _add_allocation(rows: dict[int, WorkloadRow], *, today: date) -> None:
+    """Trials and allocation of the page's people over their active assignments, one query."""
+    grouped = (
+        Assignment.objects.active_on(today).filter(user__in=rows).order_by()
+        .values("user_id")
+        .annotate(trials=Count("trial", distinct=True), allocation=Sum("allocation"))
     )
-    rows = {cra.pk: WorkloadRow(cra=cra, trial_count=cra.trial_count,
-                                visits_next_8_weeks=cra.visits_next_8_weeks,
-                                overdue_reports=cra.overdue_reports, allocation=cra.allocation)
-            for cra in cras}
-    _add_sites(rows, cra_ids=cra_ids, user=user, today=today)
-    return list(rows.values())
+    for entry in grouped:
+        row = rows[entry["user_id"]]
+        row.trial_count, row.allocation = entry["trials"], entry["allocation"] or Decimal(0)
 
 
-def _add_sites(rows: dict[int, WorkloadRow], *, cra_ids, user, today: date) -> None:
+def _add_deadlines(rows: dict[int, WorkloadRow], *, now: datetime) -> None:
+    """Visits due in 8 weeks and overdue reports of the page's people: one grouped query over
+    their open deadlines (the owner/state/due index)."""
+    visits = Q(kind=Kind.MONITORING_VISIT, due_at__gte=now, due_at__lte=now + timedelta(weeks=8))
+    overdue = Q(kind=Kind.VISIT_REPORT, due_at__lte=now)
+    grouped = (
+        Deadline.objects.filter(owner__in=rows, state=Deadline.State.OPEN)
+        .filter(visits | overdue).order_by().values("owner_id")
+        .annotate(visits=Count("pk", filter=visits), overdue=Count("pk", filter=overdue))
+    )
+    for entry in grouped:
+        row = rows[entry["owner_id"]]
+        row.visits_next_8_weeks, row.overdue_reports = entry["visits"], entry["overdue"]
+
+
+def _add_sites(rows: dict[int, WorkloadRow], *, user, today: date) -> None:
     """Each CRA's site-scoped assignments: named when the viewer sees the trial, else counted."""
     visible = set(trials_visible_to(user=user).values_list("pk", flat=True))
     site_assignments = (
-        Assignment.objects.active_on(today).filter(user__in=cra_ids, site__isnull=False)
+        Assignment.objects.active_on(today).filter(user__in=rows, site__isnull=False)
         .values_list("user_id", "site_id", "trial_id", "trial__protocol_number", "site__number",
                      "site__institution")
         .order_by("trial__protocol_number", "site__number")
@@ -78,18 +99,10 @@ def _add_sites(rows: dict[int, WorkloadRow], *, cra_ids, user, today: date) -> N
     )
     seen: set[tuple[int, int]] = set()
     for user_id, site_id, trial_id, protocol, number, institution in site_assignments:
-        if user_id not in rows or (user_id, site_id) in seen:
+        if (user_id, site_id) in seen:
             continue
         seen.add((user_id, site_id))
         if trial_id in visible:
             rows[user_id].visible_sites.append(f"{protocol} / {number} {institution}")
         else:
             rows[user_id].hidden_site_count += 1
-
-
-def _open_deadlines(kind: str, **due) -> Coalesce:
-    counted = (
-        Deadline.objects.filter(owner=OuterRef("pk"), kind=kind, state=Deadline.State.OPEN, **due)
-        .order_by().values("owner").annotate(n=Count("pk")).values("n")
-    )
-    return Coalesce(Subquery(counted), 0)

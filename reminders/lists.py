@@ -19,12 +19,10 @@ from croportal.lists.spec import MomentColumn, format_day, format_moment
 from reminders.models import Deadline, Notification
 from reminders.policies import DONE_BY_HAND, Kind
 from reminders.selectors import (
-    active_people,
     deadlines_for_list,
     deadlines_of_trial,
     deadlines_visible_to,
     notifications_of,
-    trial_people_ids,
     trials_seen_by,
 )
 
@@ -175,13 +173,13 @@ class DeadlineTable(PortalTable):
 
     def render_actions(self, record):
         return _render_row("reminders/_deadline_actions.html", self, {
-            "d": record, "done_by_hand": DONE_BY_HAND, "team": self.team_of(record)})
+            "d": record, "done_by_hand": DONE_BY_HAND, "reassign": self.reassigns})
 
-    def team_of(self, record) -> list:
-        return []
+    reassigns = False  # rows point at the page's one reassign form (the trial deadlines page)
 
 
 class TrialDeadlineTable(DeadlineTable):
+    reassigns = True
     owner = tables.Column("Owner", accessor="pk",
                           order_by=("owner__first_name", "owner__last_name"))
 
@@ -201,14 +199,6 @@ class TrialDeadlineTable(DeadlineTable):
     def value_owner(self, record):
         return record.owner.full_name
 
-    def team_of(self, record) -> list:
-        """Whom an open deadline may go to: one query per table, whatever its rows."""
-        teams = self.__dict__.setdefault("_teams", {})
-        if record.trial_id not in teams:
-            teams[record.trial_id] = list(active_people().filter(
-                pk__in=trial_people_ids(trial=record.trial_id)).order_by(
-                "first_name", "username"))
-        return teams[record.trial_id]
 
 
 class NotificationTable(PortalTable):

@@ -176,6 +176,15 @@ def test_trial_deadlines_list_filters_by_owner_and_reassigns(client, many, trial
     assert len(sheet) == 61
 
 
+def test_trial_deadlines_list_the_team_once_a_page_not_once_a_row(client, many, trial, crm):
+    client.force_login(crm)
+    html = client.get(f"/trials/{trial.pk}/deadlines/").content.decode()
+    # 50 rows; the CRA is an option of the owner filter and of the one reassign select
+    assert html.count(f'<option value="{many.pk}"') == 2
+    assert html.count('form="reassign" formaction="/deadlines/') == 50
+    assert html.count('id="reassign"') == 1
+
+
 def test_trial_deadlines_are_for_its_crm_only(client, many, trial):
     url = f"/trials/{trial.pk}/deadlines/"
     client.force_login(many)  # the CRA

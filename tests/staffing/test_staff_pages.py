@@ -244,7 +244,7 @@ def workload_scenario(world):
 
 def test_workload_numbers(world):
     part_timer = workload_scenario(world)
-    rows = {row.cra: row for row in cra_workload(user=world.crm, today=timezone.localdate())}
+    rows = {row.cra: row for row in cra_workload(user=world.crm, today=timezone.localdate()).object_list}
     assert set(rows) == {world.cra, part_timer}
     cra = rows[world.cra]
     assert (cra.site_count, cra.trial_count) == (2, 2)
@@ -274,7 +274,7 @@ def test_an_ended_assignment_leaves_the_workload(cra_assignment, admin, crm):
 
     assignment_end(assignment=cra_assignment, by=admin, reason="Left",
                    end_date=timezone.localdate() - timedelta(days=1))
-    assert cra_workload(user=crm, today=timezone.localdate()) == []
+    assert cra_workload(user=crm, today=timezone.localdate()).object_list == []
 
 
 # -------------------------------------------------------------------------- bounded query counts
@@ -309,7 +309,7 @@ def test_workload_page_queries_do_not_grow_with_cras(world):
     plan(world, world.cra, "monitoring_visit", 10)
     one = queries(lambda: client.get(reverse("staffing:workload")))
     more_cras(world, 19)
-    assert len(cra_workload(user=world.crm, today=timezone.localdate())) == 20
+    assert len(cra_workload(user=world.crm, today=timezone.localdate()).object_list) == 20
     twenty = queries(lambda: client.get(reverse("staffing:workload")))
     assert twenty == one, f"{one} queries with 1 CRA, {twenty} with 20"
 
@@ -334,3 +334,22 @@ def test_training_page_queries_do_not_grow_with_cras(world):
     more_cras(world, 19)
     twenty = queries(lambda: client.get(reverse("staffing:training")))
     assert twenty == one, f"{one} queries with 1 CRA, {twenty} with 20"
+
+
+def test_workload_is_paged_by_name_with_each_page_own_figures(world, monkeypatch):
+    from dashboards import workload
+
+    monkeypatch.setattr(workload, "PER_PAGE", 2)
+    workload_scenario(world)
+    more_cras(world, 1)
+    first = cra_workload(user=world.crm, today=timezone.localdate())
+    second = cra_workload(user=world.crm, today=timezone.localdate(), page=2)
+    assert first.paginator.count == 3 and first.paginator.num_pages == 2
+    listed = [row.cra for row in [*first.object_list, *second.object_list]]
+    assert listed == sorted(listed, key=lambda u: (u.last_name, u.first_name, u.username))
+    assert len(set(listed)) == 3
+    rows = {row.cra: row for row in [*first.object_list, *second.object_list]}
+    assert (rows[world.cra].visits_next_8_weeks, rows[world.cra].overdue_reports) == (3, 2)
+    html = logged_in(world.crm).get(reverse("staffing:workload") + "?page=2").content.decode()
+    assert "Page 2 of 2" in html
+    assert logged_in(world.crm).get(reverse("staffing:workload") + "?page=x").status_code == 200
