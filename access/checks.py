@@ -54,6 +54,17 @@ def site_ids_with(*, user, codename: str) -> QuerySet:
         permission__codename=codename).values("content_object_id")
 
 
+def trial_ids_held(*, user, codenames: tuple[str, ...]) -> dict[str, list[int]]:
+    """The ids of the trials on which the user holds each codename, read now in one query:
+    a literal list lets the database combine scopes with OR through their indexes (a bitmap
+    of each), where an OR of subqueries reads every row."""
+    held: dict[str, list[int]] = {codename: [] for codename in codenames}
+    rows = getattr(user, f"{TRIAL_GRANTS}_set").filter(permission__codename__in=codenames)
+    for trial_id, codename in rows.values_list("content_object_id", "permission__codename"):
+        held[codename].append(trial_id)
+    return held
+
+
 def on_trials(*, user, codename: str, via: str = "trial") -> Q:
     """Rows whose trial (reached by the lookup ``via``; ``"pk"`` for trials themselves) the
     user holds ``codename`` on."""

@@ -18,6 +18,7 @@ from reminders.selectors import (
     deadlines_for_list,
     deadlines_visible_to,
     notifications_of,
+    overdue_deadlines,
     sites_of_trials_seen_by,
     trials_seen_by,
 )
@@ -83,7 +84,8 @@ class DeadlineFilter(django_filters.FilterSet):
     def filter_overdue(self, queryset, name, value):
         if value is None:
             return queryset
-        return queryset.filter(overdue=value)
+        overdue = overdue_deadlines(timezone.now())
+        return queryset.filter(overdue) if value else queryset.exclude(overdue)
 
 
 @extend_schema_view(retrieve=extend_schema(responses={200: DeadlineSerializer, 404: None}))

@@ -6,7 +6,7 @@ from django.conf import settings
 from django.contrib.contenttypes.fields import GenericForeignKey
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
-from django.db.models import Q
+from django.db.models import Case, Q, Value, When
 
 from croportal.db import TimeStampedModel
 from croportal.formats import format_date, format_datetime
@@ -56,6 +56,11 @@ class Deadline(TimeStampedModel):
     escalated_at = models.DateTimeField(null=True, blank=True)
     reminders_sent = models.PositiveIntegerField(default=0)
     delivery_failed_at = models.DateTimeField(null=True, blank=True)
+    # Lists put open deadlines first (overdue ones lead, being due earliest), then the closed:
+    # stored, so that an index serves the order (a CASE on now() cannot be indexed).
+    closed = models.GeneratedField(
+        expression=Case(When(state="open", then=Value(False)), default=Value(True)),
+        output_field=models.BooleanField(), db_persist=True, editable=False)
 
     class Meta:
         ordering = ["due_at", "id"]
@@ -77,6 +82,9 @@ class Deadline(TimeStampedModel):
             models.Index(fields=["owner", "state", "due_at"], name="deadline_owner_state_due"),
             models.Index(fields=["trial", "state", "due_at"], name="deadline_trial_state_due"),
             models.Index(fields=["escalation_user", "state"], name="deadline_escalation_state"),
+            # The lists' order (open first, by due time): an administrator's page of 50 reads
+            # 50 index entries, whatever the number of deadlines.
+            models.Index(fields=["closed", "due_at", "id"], name="deadline_list_order"),
         ]
 
     def __str__(self) -> str:

@@ -300,7 +300,8 @@ class WorldSnapshot:
         tables = []
         for model in apps.get_models(include_auto_created=True):
             if model._meta.managed and not model._meta.proxy:
-                fields = list(model._meta.local_concrete_fields)
+                fields = [field for field in model._meta.local_concrete_fields
+                          if not field.generated]  # the database computes those
                 if model._meta.pk in fields:
                     tables.append((model, fields))
         return tables

@@ -244,7 +244,8 @@ def workload_scenario(world):
 
 def test_workload_numbers(world):
     part_timer = workload_scenario(world)
-    rows = {row.cra: row for row in cra_workload(user=world.crm, today=timezone.localdate()).object_list}
+    page = cra_workload(user=world.crm, today=timezone.localdate())
+    rows = {row.cra: row for row in page.object_list}
     assert set(rows) == {world.cra, part_timer}
     cra = rows[world.cra]
     assert (cra.site_count, cra.trial_count) == (2, 2)
@@ -344,7 +345,7 @@ def test_workload_is_paged_by_name_with_each_page_own_figures(world, monkeypatch
     more_cras(world, 1)
     first = cra_workload(user=world.crm, today=timezone.localdate())
     second = cra_workload(user=world.crm, today=timezone.localdate(), page=2)
-    assert first.paginator.count == 3 and first.paginator.num_pages == 2
+    assert (first.paginator.count, first.paginator.num_pages) == (3, 2)
     listed = [row.cra for row in [*first.object_list, *second.object_list]]
     assert listed == sorted(listed, key=lambda u: (u.last_name, u.first_name, u.username))
     assert len(set(listed)) == 3

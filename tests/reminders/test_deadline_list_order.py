@@ -1,0 +1,89 @@
+"""Deadline lists at a CRO's scale (issue 13): open deadlines first by due time (so the overdue
+lead), then the closed ones; an order the `deadline_list_order` index serves, and a visibility
+whose OR branches (owner, escalation, the trials a CRM manages) each read an index, so that a
+page costs what the reader may see, not the size of the table. On PostgreSQL, EXPLAIN with
+sequential scans and sorts priced out shows that the plans exist; without them the planner
+must fall back to what it was told to avoid."""
+
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.utils import timezone
+
+from reminders.models import Deadline
+from reminders.selectors import deadlines_for_list, deadlines_visible_to
+from reminders.services import deadline_complete, deadline_create_manual
+from tests.conftest import api_as
+from tests.factories import SiteFactory, TrialFactory, cra_of, crm_of
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def team(db):
+    trial = TrialFactory()
+    crm = crm_of(trial)
+    cra = cra_of(SiteFactory(trial=trial))
+    now = timezone.now()
+    made = {}
+    for title, days, close in (("open-late", -2, False), ("open-soon", 3, False),
+                               ("done-past", -5, True), ("done-future", 9, True),
+                               ("open-later", 30, False), ("open-late-2", -1, False)):
+        deadline = deadline_create_manual(by=crm, kind="task", trial=trial, owner=cra,
+                                          title=title, due_at=now + timedelta(days=days))
+        if close:
+            deadline_complete(deadline=deadline, by=cra)
+        made[title] = deadline
+    return crm, cra, made
+
+
+def test_lists_show_open_by_due_time_then_the_closed(team):
+    crm, cra, _ = team
+    expected = ["open-late", "open-late-2", "open-soon", "open-later", "done-past", "done-future"]
+    rows = list(deadlines_for_list(queryset=deadlines_visible_to(user=crm)))
+    assert [row.title for row in rows] == expected
+    assert [row.overdue for row in rows] == [True, True, False, False, False, False]
+    listed = api_as(cra).get("/api/v1/deadlines/").json()["results"]
+    assert [row["title"] for row in listed] == expected
+    assert [row["overdue"] for row in listed] == [True, True, False, False, False, False]
+
+
+def test_the_overdue_filter_is_open_and_past_due(team):
+    crm, _, _ = team
+    client = api_as(crm)
+    late = client.get("/api/v1/deadlines/", {"overdue": "true"}).json()["results"]
+    assert [row["title"] for row in late] == ["open-late", "open-late-2"]
+    rest = client.get("/api/v1/deadlines/", {"overdue": "false"}).json()
+    assert rest["count"] == 4
+    assert not any(row["overdue"] for row in rest["results"])
+
+
+def test_a_closed_deadline_moves_behind_the_open_ones(team):
+    crm, cra, made = team
+    deadline_complete(deadline=made["open-late"], by=cra)
+    assert Deadline.objects.get(pk=made["open-late"].pk).closed is True
+    titles = [row.title for row in deadlines_for_list(queryset=deadlines_visible_to(user=crm))]
+    assert titles[-3:] == ["done-past", "open-late", "done-future"]  # closed: by due time
+
+
+def _plan(queryset) -> str:
+    with connection.cursor() as cursor:  # inside the test's transaction
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute("SET LOCAL enable_sort = off")
+    return queryset.explain()
+
+
+def test_an_administrators_page_reads_the_list_order_index(postgres, team, django_user_model):
+    admin = django_user_model.objects.create_superuser(username="plan_admin", password="x")
+    plan = _plan(deadlines_for_list(queryset=deadlines_visible_to(user=admin))[:50])
+    assert "deadline_list_order" in plan, plan
+    assert "Sort" not in plan, plan
+
+
+def test_a_crms_visibility_combines_indexes_instead_of_reading_every_row(postgres, team):
+    crm, cra, _ = team
+    for reader in (crm, cra):
+        plan = _plan(deadlines_visible_to(user=reader))
+        assert "Seq Scan on reminders_deadline" not in plan, plan
+        assert "SubPlan" not in plan, plan
