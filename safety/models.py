@@ -6,6 +6,9 @@ from simple_history.models import HistoricalRecords
 from croportal.db import TimeStampedModel
 from safety import rules
 
+# A serious case (ICH E2A: any criterion ticked) awaiting its medical review: the queue.
+AWAITING_REVIEW = Q(review_status="pending") & ~Q(seriousness_criteria=[])
+
 SERIOUSNESS_CRITERIA = (
     "death",
     "life_threatening",
@@ -131,6 +134,12 @@ class AdverseEvent(TimeStampedModel):
             models.Index(fields=["trial", "-sponsor_awareness_at"]),
             models.Index(fields=["site", "-sponsor_awareness_at"]),
             models.Index(fields=["trial", "review_status", "review_due_on"]),
+            # The medical review queue (serious cases pending review, a few thousand among
+            # hundreds of thousands): in its order, and by trial for its counts.
+            models.Index(fields=["review_due_on", "next_due_on", "id"], name="ae_queue_order",
+                         condition=AWAITING_REVIEW),
+            models.Index(fields=["trial", "review_due_on"], name="ae_queue_trial",
+                         condition=AWAITING_REVIEW),
         ]
 
     def __str__(self) -> str:
@@ -246,6 +255,8 @@ class ReportingObligation(TimeStampedModel):
             models.Index(fields=["trial", "status", "due_on"]),
             models.Index(fields=["status", "due_on"]),
             models.Index(fields=["adverse_event", "status"]),
+            # Lists across trials, nearest due first: read in order, a page stops after its rows.
+            models.Index(fields=["due_on", "id"], name="obligation_list_order"),
         ]
 
     def __str__(self) -> str:

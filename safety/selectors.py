@@ -3,7 +3,7 @@ from datetime import date, datetime, timedelta
 
 from django.db.models import Count, F, Q, QuerySet
 
-from access.checks import granted, on_trials, rows_with, sites_seen, trial_ids_with
+from access.checks import granted, sites_seen, trial_ids_held, trial_ids_with
 from access.codenames import REVIEW_SAFETY
 from safety import rules
 from safety.models import (
@@ -23,7 +23,7 @@ def adverse_events_visible_to(*, user) -> QuerySet[AdverseEvent]:
     if getattr(user, "is_sponsor_user", False):
         return AdverseEvent.objects.none()
     return granted(queryset=AdverseEvent.objects.all(), user=user,
-                   where=lambda: sites_seen(user=user, via="site"))
+                   where=lambda: sites_seen(user=user, via="site", trial_via="trial"))
 
 
 def obligations_visible_to(*, user) -> QuerySet[ReportingObligation]:
@@ -31,13 +31,14 @@ def obligations_visible_to(*, user) -> QuerySet[ReportingObligation]:
     if getattr(user, "is_sponsor_user", False):
         return ReportingObligation.objects.none()
     return granted(queryset=ReportingObligation.objects.all(), user=user,
-                   where=lambda: sites_seen(user=user, via="adverse_event__site"))
+                   where=lambda: sites_seen(user=user, via="adverse_event__site",
+                                              trial_via="trial"))
 
 
 def adverse_events_reviewable_by(*, user) -> QuerySet[AdverseEvent]:
     """Events the user may medically review: the medical monitor of the event's trial."""
-    return granted(queryset=AdverseEvent.objects.all(), user=user, where=lambda: on_trials(
-        user=user, codename=REVIEW_SAFETY, via="trial"))
+    return granted(queryset=AdverseEvent.objects.all(), user=user, where=lambda: Q(
+        trial_id__in=trial_ids_held(user=user, codenames=(REVIEW_SAFETY,))[REVIEW_SAFETY]))
 
 
 def review_queue_for(*, user) -> QuerySet[AdverseEvent]:
@@ -95,8 +96,8 @@ def obligation_queue_for(*, user, now: datetime,
                          state: str = "open") -> QuerySet[ReportingObligation]:
     """The reporting obligations of the trials the user reviews, in one state, nearest due
     first (index trial, status, due_on)."""
-    obligations = rows_with(queryset=ReportingObligation.objects.all(), user=user,
-                            codename=REVIEW_SAFETY)
+    obligations = granted(queryset=ReportingObligation.objects.all(), user=user, where=lambda: Q(
+        trial_id__in=trial_ids_held(user=user, codenames=(REVIEW_SAFETY,))[REVIEW_SAFETY]))
     return (obligations_in_state(queryset=obligations, state=state, now=now)
             .select_related("trial", "adverse_event__subject", "adverse_event__site",
                             "adverse_event__term")
@@ -206,13 +207,14 @@ def adverse_events_counted_for(*, user) -> QuerySet[AdverseEvent]:
     viewer's too. For aggregates only: a case itself is read through adverse_events_visible_to
     (a sponsor viewer never gets one)."""
     return granted(queryset=AdverseEvent.objects.all(), user=user,
-                   where=lambda: sites_seen(user=user, via="site"))
+                   where=lambda: sites_seen(user=user, via="site", trial_via="trial"))
 
 
 def obligations_counted_for(*, user) -> QuerySet[ReportingObligation]:
     """The obligations behind a user's safety counts (aggregates only, as above)."""
     return granted(queryset=ReportingObligation.objects.all(), user=user,
-                   where=lambda: sites_seen(user=user, via="adverse_event__site"))
+                   where=lambda: sites_seen(user=user, via="adverse_event__site",
+                                              trial_via="trial"))
 
 
 def trial_case_counts(*, user, trial: Trial) -> dict[str, int]:

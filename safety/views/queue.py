@@ -53,15 +53,32 @@ class QueueFilterForm(forms.Form):
         super().__init__(*args, **kwargs)
         trials = trials_with_permission(user=user, codename=REVIEW_SAFETY)
         self.fields["trial"].queryset = trials
-        self.fields["site"].queryset = (Site.objects.filter(trial__in=trials)
-                                        .select_related("trial")
-                                        .order_by("trial__protocol_number", "number"))
+        sites = (Site.objects.filter(trial__in=trials).select_related("trial")
+                 .order_by("trial__protocol_number", "number"))
+        self.fields["site"].queryset = sites
+        self._offer_sites_of_the_chosen_trial(sites)
         self.fields["export"] = forms.ChoiceField(choices=[(f, f) for f in exporting.FORMATS],
                                                   required=False)
         self.fields["list"] = forms.ChoiceField(choices=[(n, n) for n in QUEUE_LISTS],
                                                 required=False)
         for name, label in (("trial", "Trial"), ("site", "Site"), ("state", "Obligations")):
             self.fields[name].widget.attrs["aria-label"] = label
+
+    def _offer_sites_of_the_chosen_trial(self, sites) -> None:
+        """Any reviewed site is accepted, but the select offers the chosen trial's sites only
+        (and the one asked for): a medical monitor of 20 trials has thousands of sites, which
+        the page would otherwise send on every load."""
+        field = self.fields["site"]
+        trial, site = str(self.data.get("trial", "")), str(self.data.get("site", ""))
+        shown = sites.none()
+        if trial.isdigit() and len(trial) < 19:
+            shown = sites.filter(trial_id=int(trial))
+        elif site.isdigit() and len(site) < 19:
+            shown = sites.filter(pk=int(site))
+        else:
+            field.help_text = "Choose a trial to pick one of its sites."
+        field.widget.choices = [("", field.empty_label),
+                                *((s.pk, field.label_from_instance(s)) for s in shown)]
 
     def clean(self):
         data = super().clean()
