@@ -10,7 +10,7 @@ The selector preamble — anonymous sees nothing, a superuser everything — is 
 from collections.abc import Callable
 
 from django.contrib.auth import get_user_model
-from django.db.models import Q, QuerySet, Value
+from django.db.models import Q, QuerySet
 
 from access.codenames import (
     ADD_TRIAL_PERM,
@@ -25,11 +25,8 @@ from access.codenames import (
     VIEW_SITE,
     VIEW_TRIAL,
 )
+from access.grants import SITE_GRANTS, TRIAL_GRANTS, grants_of
 from access.roles import EVERY_TRIAL_CODENAME
-
-# Reverse relations from the user to its object-permission rows (trials / sites).
-TRIAL_GRANTS = "trialuserobjectpermission"
-SITE_GRANTS = "siteuserobjectpermission"
 
 
 def granted(*, queryset: QuerySet, user, where: Callable[[], Q]) -> QuerySet:
@@ -55,14 +52,11 @@ def site_ids_with(*, user, codename: str) -> QuerySet:
 
 
 def trial_ids_held(*, user, codenames: tuple[str, ...]) -> dict[str, list[int]]:
-    """The ids of the trials on which the user holds each codename, read now in one query:
-    a literal list lets the database combine scopes with OR through their indexes (a bitmap
-    of each), where an OR of subqueries reads every row."""
-    held: dict[str, list[int]] = {codename: [] for codename in codenames}
-    rows = getattr(user, f"{TRIAL_GRANTS}_set").filter(permission__codename__in=codenames)
-    for trial_id, codename in rows.values_list("content_object_id", "permission__codename"):
-        held[codename].append(trial_id)
-    return held
+    """The ids of the trials on which the user holds each codename, as lists (read once per
+    request: access.grants). A literal list lets the database combine scopes with OR through
+    their indexes (a bitmap of each), where an OR of subqueries reads every row."""
+    trials, _ = grants_of(user)
+    return {codename: sorted(trials.get(codename, ())) for codename in codenames}
 
 
 def on_trials(*, user, codename: str, via: str = "trial") -> Q:
@@ -79,13 +73,8 @@ def on_sites(*, user, trial_codename: str, site_codename: str, via: str = "site"
     and sites are read first, in one query, so that each branch of the OR is an index the
     database combines (an empty one drops out) instead of a filter on every row."""
     trial = trial_via or ("trial" if via == "pk" else f"{via}__trial")
-    trials = trial_ids_with(user=user, codename=trial_codename).annotate(
-        scope=Value(0)).values_list("content_object_id", "scope")
-    sites = site_ids_with(user=user, codename=site_codename).annotate(
-        scope=Value(1)).values_list("content_object_id", "scope")
-    held: tuple[list[int], list[int]] = ([], [])
-    for pk, scope in trials.union(sites, all=True):
-        held[scope].append(pk)
+    trials, sites = grants_of(user)
+    held = (sorted(trials.get(trial_codename, ())), sorted(sites.get(site_codename, ())))
     branches = [Q(**{f"{lookup}__in": ids}) for lookup, ids in ((trial, held[0]), (via, held[1]))
                 if ids]  # an empty one would still join its tables
     if not branches:
@@ -125,19 +114,17 @@ def holds(*, user, trial, codename: str) -> bool:
         return False
     if user.is_superuser:
         return True
-    return trial_ids_with(user=user, codename=codename).filter(
-        content_object_id=getattr(trial, "pk", trial)).exists()
+    return getattr(trial, "pk", trial) in grants_of(user)[0].get(codename, ())
 
 
 def codenames_on(*, user, trial) -> frozenset[str]:
-    """Every trial-level codename the user holds on one trial, in one query."""
+    """Every trial-level codename the user holds on one trial (access.grants: once a request)."""
     if not user.is_authenticated:
         return frozenset()
     if user.is_superuser:
         return EVERY_TRIAL_CODENAME
-    return frozenset(getattr(user, f"{TRIAL_GRANTS}_set").filter(
-        content_object_id=getattr(trial, "pk", trial)
-    ).values_list("permission__codename", flat=True))
+    pk = getattr(trial, "pk", trial)
+    return frozenset(codename for codename, ids in grants_of(user)[0].items() if pk in ids)
 
 
 def holders_of(*, codename: str, trial) -> QuerySet:

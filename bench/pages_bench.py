@@ -166,28 +166,92 @@ def report(rows: list[tuple[str, dict]], trivial: dict, count: int) -> str:
     return "\n".join(lines) + "\n"
 
 
+LOAD = ("/api/v1/deadlines/", "/api/v1/adverse-events/", "/api/v1/trials/", "/api/v1/sites/",
+        "/api/v1/subjects/")
+# Pages and lists measured again once the rows outside the demo users' trials are doubled.
+OTHERS_GROW = ("home, CRM", "home, medical monitor", "home, sponsor", "medical-review queue",
+               "obligations list", "my deadlines, CRA", "trial deadlines, largest",
+               "API adverse-events, crm", "API deadlines, crm", "API reporting-obligations, crm")
+
+
+def prepare(env: dict[str, str]) -> None:
+    """Seeded, migrated to this checkout, and vacuumed (the visibility map lets counts read
+    indexes only; autovacuum does the same on a live database, in its own time)."""
+    seed_if_empty(env)
+    subprocess.run([sys.executable, "manage.py", "migrate", "--noinput", "-v0"],
+                   cwd=ROOT, env=env, check=True)
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("VACUUM ANALYZE")
+
+
+def pages(plan: list, workers: int, count: int, env: dict[str, str], *,
+          load_seconds: int = 0) -> tuple[dict, list, list]:
+    """Start gunicorn, sign the people in, measure the trivial call and the plan's rows (and
+    the throughput of LOAD when load_seconds), stop it."""
+    from bench import scale_extras
+
+    server = start_server(env, workers)
+    try:
+        people = {u: Person(u) for u in sorted({user for _, user, _ in plan} | {"crm"})}
+        trivial = measure(people["crm"], "/api/v1/me/", count)
+        rows = []
+        for label, user, path in plan:
+            rows.append((label, measure(people[user], path, count)))
+            print(f"{label:<45} p50 {rows[-1][1]['p50']:8.1f} ms  q {rows[-1][1]['queries']}")
+        load = [(path, scale_extras.throughput(f"{BASE}{path}", people["crm"].cookie,
+                                               seconds=load_seconds, connections=20))
+                for path in ("/api/v1/me/", *LOAD)] if load_seconds else []
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    return trivial, rows, load
+
+
+def demo_trials() -> list[int]:
+    from staffing.models import Assignment
+
+    return sorted(set(Assignment.objects.filter(
+        user__username__in=["crm", "cra", "monitor", "sponsor_a", "sponsor_b"])
+        .values_list("trial_id", flat=True)))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--requests", type=int, default=30)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--load-seconds", type=int, default=60,
+                        help="wrk at 20 connections on each main list (0: skip)")
+    parser.add_argument("--skip-others", action="store_true",
+                        help="skip the copy with others' data doubled")
     args = parser.parse_args()
     env = server_env()
     os.environ.update(env)
     sys.path.insert(0, str(ROOT))
-    seed_if_empty(env)
+    prepare(env)
+    from django.db import connections
+
+    from bench import extras_report, scale_extras
+
     plan = targets()
-    server = start_server(env, args.workers)
-    try:
-        people = {u: Person(u) for u in sorted({user for _, user, _ in plan})}
-        trivial = measure(people["crm"], "/api/v1/me/", args.requests)
-        rows = []
-        for label, user, path in plan:
-            rows.append((label, measure(people[user], path, args.requests)))
-            print(f"{label:<45} p50 {rows[-1][1]['p50']:8.1f} ms  q {rows[-1][1]['queries']}")
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
+    trivial, rows, load = pages(plan, args.workers, args.requests, env,
+                                load_seconds=args.load_seconds)
     text = report(rows, trivial, args.requests)
+    text += extras_report.load(load)
+    text += extras_report.sweep(scale_extras.sweep_among_seeded())
+    if not args.skip_others:
+        keep = demo_trials()
+        connections.close_all()  # a template database must have no other session
+        copy, counts = scale_extras.copy_with_others_doubled(env["DATABASE_URL"],
+                                                             keep_trials=keep)
+        try:
+            grown = [row for row in plan if row[0] in OTHERS_GROW]
+            trivial_x2, rows_x2, _ = pages(grown, args.workers, args.requests,
+                                           dict(env, DATABASE_URL=copy))
+        finally:
+            scale_extras.drop(copy)
+        text += extras_report.others(rows, trivial, rows_x2, trivial_x2, counts)
     out = ROOT / "bench" / f"report-pages-{datetime.now(UTC):%Y%m%d-%H%M}.md"
     out.write_text(text, encoding="utf-8")
     print(text)

@@ -64,10 +64,10 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "access.grants.GrantsPerRequestMiddleware",  # the reader's grants, read once a request
     "croportal.middleware_security.NoStoreForAuthenticatedMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
-    # Pages show and read times on the signed-in reader's clock (their profile's zone), and
-    # an htmx fragment carries the messages it would otherwise leave for a later page.
+    # Times on the reader's clock (their profile's zone); htmx fragments carry their messages.
     "croportal.middleware_reader.ReaderTimeZoneMiddleware",
     "croportal.middleware_reader.HtmxMessagesMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",

@@ -56,7 +56,7 @@ def cra_workload(*, user, today: date, now: datetime | None = None, page: int | 
         _add_allocation(rows, today=today)
         _add_deadlines(rows, now=now)
         _add_sites(rows, user=user, today=today)
-    listing.object_list = list(rows.values())
+    listing.object_list = list(rows.values())  # type: ignore[arg-type]
     return listing
 
 

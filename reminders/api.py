@@ -84,7 +84,7 @@ class DeadlineFilter(django_filters.FilterSet):
     def filter_overdue(self, queryset, name, value):
         if value is None:
             return queryset
-        overdue = overdue_deadlines(timezone.now())
+        overdue = overdue_deadlines(now=timezone.now())
         return queryset.filter(overdue) if value else queryset.exclude(overdue)
 
 

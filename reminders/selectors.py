@@ -75,7 +75,7 @@ def deadlines_visible_to(*, user) -> QuerySet[Deadline]:
     return granted(queryset=Deadline.objects.all(), user=user, where=where)
 
 
-def overdue_deadlines(now: datetime) -> Q:
+def overdue_deadlines(*, now: datetime) -> Q:
     return Q(state=Deadline.State.OPEN, due_at__lte=now)
 
 
@@ -85,7 +85,7 @@ def deadlines_for_list(*, queryset: QuerySet[Deadline], now: datetime | None = N
     now = now or timezone.now()
     return (
         queryset.select_related("trial", "owner", "escalation_user")
-        .annotate(overdue=Case(When(overdue_deadlines(now), then=Value(True)),
+        .annotate(overdue=Case(When(overdue_deadlines(now=now), then=Value(True)),
                                default=Value(False), output_field=BooleanField()))
         .order_by("closed", "due_at", "id")
     )

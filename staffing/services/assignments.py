@@ -11,6 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from access.checks import grant_tables
+from access.grants import forget_grants
 from access.roles import permissions_for
 from croportal.audit import audited_save
 from croportal.concurrency import lock_for_update
@@ -107,6 +108,7 @@ def permissions_sync(*, user: User, trial, today: date | None = None) -> None:
     _sync_rows(trial_table, user, {trial.pk: want_trial}, [trial.pk])
     site_ids = list(site_model()._default_manager.filter(trial=trial).values_list("pk", flat=True))
     _sync_rows(site_table, user, want_site, site_ids)
+    forget_grants()  # a page that reads grants after this write reads them anew
 
 
 def _sync_rows(table, user: User, wanted: dict[int, set[str]], object_ids: list) -> None:

@@ -43,7 +43,7 @@ def _site_options(response) -> str:
 
 
 def test_the_queue_offers_the_sites_of_the_chosen_trial_only(client, two_trials):
-    monitor, first, second, (site_one, site_two) = two_trials
+    monitor, first, _, (site_one, site_two) = two_trials
     client.force_login(monitor)
     url = reverse("safety:queue")
     unfiltered = client.get(url)
