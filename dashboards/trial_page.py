@@ -156,7 +156,9 @@ def trial_sites(request, pk: int):
 @login_required
 def trial_detail(request, pk: int):
     visible = trials_with_counts(queryset=trials_visible_to(user=request.user))
-    trial = get_object_or_404(visible, pk=pk)
+    # The sponsor's name in the header; the milestones for the plan, the table and the chart.
+    trial = get_object_or_404(visible.select_related("sponsor").prefetch_related("milestones"),
+                              pk=pk)
     return _trial_page(request, trial)
 
 
