@@ -237,9 +237,11 @@ def main() -> None:
     plan = targets()
     trivial, rows, load = pages(plan, args.workers, args.requests, env,
                                 load_seconds=args.load_seconds)
-    text = report(rows, trivial, args.requests)
-    text += extras_report.load(load)
+    out = ROOT / "bench" / f"report-pages-{datetime.now(UTC):%Y%m%d-%H%M}.md"
+    text = report(rows, trivial, args.requests) + extras_report.load(load)
+    out.write_text(text, encoding="utf-8")  # each section lands as soon as it is measured
     text += extras_report.sweep(scale_extras.sweep_among_seeded())
+    out.write_text(text, encoding="utf-8")
     if not args.skip_others:
         keep = demo_trials()
         connections.close_all()  # a template database must have no other session
@@ -252,7 +254,6 @@ def main() -> None:
         finally:
             scale_extras.drop(copy)
         text += extras_report.others(rows, trivial, rows_x2, trivial_x2, counts)
-    out = ROOT / "bench" / f"report-pages-{datetime.now(UTC):%Y%m%d-%H%M}.md"
     out.write_text(text, encoding="utf-8")
     print(text)
     print(f"written to {out}")

@@ -9,7 +9,8 @@ model of DOMAIN A6 / B §9 (trials.forecast), per-site rates from enrollment so 
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, F, Q, QuerySet
+from django.db.models.functions import Coalesce
 
 from sites.models import Site, SiteStatus, Subject, SubjectStatus
 from trials.forecast import Centre, Forecast, forecast, pooled_prior_from_plan
@@ -39,16 +40,15 @@ def plan_window(*, milestones: list[Milestone]) -> tuple[date | None, date | Non
     return (fpi.planned_date if fpi else None), (lpi.planned_date if lpi else None)
 
 
+ENROLLMENT_COUNTS = ("screened_count", "screen_failed_count", "enrolled_total",
+                     "screening_count", "withdrawn_count")
+
+
 def sites_with_enrollment(*, queryset: QuerySet[Site]) -> QuerySet[Site]:
-    """Screened, screen-failed, enrolled and active subjects per site, in the same query."""
-    return queryset.annotate(
-        screened_count=Count("subjects"),
-        screen_failed_count=Count(
-            "subjects", filter=Q(subjects__status=SubjectStatus.SCREEN_FAILED)),
-        enrolled_total=Count("subjects", filter=Q(subjects__status__in=ENROLLED_STATUSES)),
-        screening_count=Count("subjects", filter=Q(subjects__status=SubjectStatus.SCREENING)),
-        withdrawn_count=Count("subjects", filter=Q(subjects__status=SubjectStatus.WITHDRAWN)),
-    )
+    """Screened, screen-failed, enrolled and active subjects per site: the counts the subject
+    services keep (SiteEnrollment), one joined row per site rather than every subject."""
+    return queryset.annotate(**{
+        name: Coalesce(F(f"enrollment__{name}"), 0) for name in ENROLLMENT_COUNTS})
 
 
 def screen_failure_rate(*, screened: int, failed: int, still_screening: int = 0) -> float | None:

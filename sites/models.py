@@ -53,6 +53,44 @@ class Site(TimeStampedModel):
         return f"Site {self.number} — {self.institution}"
 
 
+class SiteEnrollment(models.Model):
+    """A site's subjects counted by status, kept by the subject services in the transaction
+    that changes a subject (under the site's lock), so that portfolios, trial pages and site
+    lists read one row per site instead of counting every subject on each page."""
+
+    site = models.OneToOneField(Site, on_delete=models.CASCADE, primary_key=True,
+                                related_name="enrollment")
+    screened_count = models.PositiveIntegerField(default=0)
+    screen_failed_count = models.PositiveIntegerField(default=0)
+    enrolled_total = models.PositiveIntegerField(
+        default=0, help_text="Enrolled, completed or withdrawn: every subject ever enrolled.")
+    screening_count = models.PositiveIntegerField(default=0)
+    withdrawn_count = models.PositiveIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"Enrollment of site {self.site_id}"
+
+
+# One statement counts every site's subjects (the migration, the CRO seed, a repair).
+SITE_ENROLLMENT_REBUILD = """
+INSERT INTO sites_siteenrollment (site_id, screened_count, screen_failed_count, enrolled_total,
+                                  screening_count, withdrawn_count)
+SELECT site.id, count(subject.id),
+       count(subject.id) FILTER (WHERE subject.status = 'screen_failed'),
+       count(subject.id) FILTER (WHERE subject.status IN ('enrolled', 'completed', 'withdrawn')),
+       count(subject.id) FILTER (WHERE subject.status = 'screening'),
+       count(subject.id) FILTER (WHERE subject.status = 'withdrawn')
+FROM sites_site AS site LEFT JOIN sites_subject AS subject ON subject.site_id = site.id
+GROUP BY site.id
+ON CONFLICT (site_id) DO UPDATE SET
+    screened_count = EXCLUDED.screened_count,
+    screen_failed_count = EXCLUDED.screen_failed_count,
+    enrolled_total = EXCLUDED.enrolled_total,
+    screening_count = EXCLUDED.screening_count,
+    withdrawn_count = EXCLUDED.withdrawn_count
+"""
+
+
 class SiteUserObjectPermission(UserObjectPermissionBase):
     content_object = models.ForeignKey(Site, on_delete=models.CASCADE)
 

@@ -3,14 +3,14 @@
 import time
 from datetime import timedelta
 
-from django.db import transaction
+from django.db import connection, transaction
 
 from dashboards.seeding import people, structure
 from dashboards.seeding.bulk import Writer
 from dashboards.seeding.cases import Cases
 from dashboards.seeding.work import Work
 from dashboards.seeding.world import Size, World
-from sites.models import Site
+from sites.models import SITE_ENROLLMENT_REBUILD, Site
 from trials.models import Trial
 
 BUSY_RECORD_CHANGES = 2000
@@ -28,6 +28,7 @@ def seed_cro(*, fraction: float, out, demo_password) -> World:
          lambda: people.assignments(world, world.people, world.sponsor_ids)),
         ("documents", lambda: structure.documents(world)),
         ("subjects", lambda: structure.subjects(world)),
+        ("site enrollment counts", _site_enrollment),
         ("training", lambda: people.training(world, world.people)),
         ("adverse events and their clocks", lambda: Cases(world).write()),
         ("visits, expiries, milestones, tasks", lambda: Work(world).write()),
@@ -41,6 +42,12 @@ def seed_cro(*, fraction: float, out, demo_password) -> World:
     world.writer.report()
     out.write(f"CRO-scale demo data written in {time.monotonic() - started:.0f} s.")
     return world
+
+
+def _site_enrollment() -> None:
+    """Each site's subjects counted, as the subject services keep them (SiteEnrollment)."""
+    with connection.cursor() as cursor:
+        cursor.execute(SITE_ENROLLMENT_REBUILD)
 
 
 def _people(world: World, demo_password) -> None:

@@ -5,6 +5,7 @@ from datetime import date
 
 from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
+from django.db.models import Count, Q
 from django.utils import timezone
 
 from croportal.audit import audited_save
@@ -18,10 +19,12 @@ from reminders.services import deadline_close
 from sites.models import (
     ConsentRecord,
     Site,
+    SiteEnrollment,
     SiteStatus,
     Subject,
     SubjectStatus,
 )
+from sites.selectors import ENROLLED_STATUSES
 from sites.services.consent import ACTIVE_SUBJECT_STATUSES, _check_consent
 from staffing.models import User
 from trials.models import ConsentVersion
@@ -35,7 +38,22 @@ def subject_create(*, site: Site, by: User, number: str, **fields) -> Subject:
                                field="number")
     subject = Subject(site=site, trial_id=site.trial_id, number=number, **fields)
     audited_save(subject, by=by, reason="Subject registered")
+    site_enrollment_refresh(site_id=site.pk)
     return subject
+
+
+def site_enrollment_refresh(*, site_id: int) -> None:
+    """Count the site's subjects by status again (SiteEnrollment), under the site's lock: two
+    subject changes at one site count one after the other, each seeing the other's."""
+    list(Site.objects.select_for_update().filter(pk=site_id).values_list("pk", flat=True))
+    counts = Subject.objects.filter(site_id=site_id).aggregate(
+        screened_count=Count("pk"),
+        screen_failed_count=Count("pk", filter=Q(status=SubjectStatus.SCREEN_FAILED)),
+        enrolled_total=Count("pk", filter=Q(status__in=ENROLLED_STATUSES)),
+        screening_count=Count("pk", filter=Q(status=SubjectStatus.SCREENING)),
+        withdrawn_count=Count("pk", filter=Q(status=SubjectStatus.WITHDRAWN)),
+    )
+    SiteEnrollment.objects.update_or_create(site_id=site_id, defaults=counts)
 
 
 SUBJECT_TRANSITIONS: dict[str, frozenset[str]] = {
@@ -115,6 +133,7 @@ def subject_transition(*, subject: Subject, to: str, on: date, by: User, reason:
         subject.withdrawal_reason = withdrawal_reason
     label = SubjectStatus(to).label.lower()
     audited_save(subject, by=by, reason=(reason or "").strip() or f"Subject {label}")
+    site_enrollment_refresh(site_id=subject.site_id)
     if to not in ACTIVE_SUBJECT_STATUSES:
         for key in Deadline.objects.filter(
             kind=DeadlineKind.RECONSENT, object_id=subject.pk, state=Deadline.State.OPEN,

@@ -123,3 +123,22 @@ def test_every_demo_user_s_pages_open_on_it(seeded, client):
                            ("cra", "reminders:my_deadlines"), ("crm", "staffing:workload")]:
         client.force_login(User.objects.get(username=username))
         assert client.get(reverse(page)).status_code == 200, (username, page)
+
+
+def test_site_enrollment_counts_are_those_the_subject_services_keep(seeded):
+    from sites.models import SiteEnrollment
+    from sites.services.subjects import site_enrollment_refresh
+
+    def counts():
+        return sorted(SiteEnrollment.objects.values_list(
+            "site_id", "screened_count", "screen_failed_count", "enrolled_total",
+            "screening_count", "withdrawn_count"))
+
+    seeded_counts = counts()
+    assert len(seeded_counts) == Site.objects.count()
+    assert sum(row[1] for row in seeded_counts) == Subject.objects.count()
+    with transaction.atomic():
+        for site_id in Site.objects.values_list("pk", flat=True):
+            site_enrollment_refresh(site_id=site_id)
+        assert counts() == seeded_counts
+        transaction.set_rollback(True)
