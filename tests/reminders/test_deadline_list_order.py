@@ -8,7 +8,6 @@ must fall back to what it was told to avoid."""
 from datetime import timedelta
 
 import pytest
-from django.db import connection
 from django.utils import timezone
 
 from reminders.models import Deadline
@@ -16,6 +15,7 @@ from reminders.selectors import deadlines_for_list, deadlines_visible_to
 from reminders.services import deadline_complete, deadline_create_manual
 from tests.conftest import api_as
 from tests.factories import SiteFactory, TrialFactory, cra_of, crm_of
+from tests.plans import plan_without_scans_or_sorts as plan_of
 
 pytestmark = pytest.mark.django_db
 
@@ -67,16 +67,10 @@ def test_a_closed_deadline_moves_behind_the_open_ones(team):
     assert titles[-3:] == ["done-past", "open-late", "done-future"]  # closed: by due time
 
 
-def _plan(queryset) -> str:
-    with connection.cursor() as cursor:  # inside the test's transaction
-        cursor.execute("SET LOCAL enable_seqscan = off")
-        cursor.execute("SET LOCAL enable_sort = off")
-    return queryset.explain()
-
 
 def test_an_administrators_page_reads_the_list_order_index(postgres, team, django_user_model):
     admin = django_user_model.objects.create_superuser(username="plan_admin", password="x")
-    plan = _plan(deadlines_for_list(queryset=deadlines_visible_to(user=admin))[:50])
+    plan = plan_of(deadlines_for_list(queryset=deadlines_visible_to(user=admin))[:50])
     assert "deadline_list_order" in plan, plan
     assert "Sort" not in plan, plan
 
@@ -84,6 +78,6 @@ def test_an_administrators_page_reads_the_list_order_index(postgres, team, djang
 def test_a_crms_visibility_combines_indexes_instead_of_reading_every_row(postgres, team):
     crm, cra, _ = team
     for reader in (crm, cra):
-        plan = _plan(deadlines_visible_to(user=reader))
+        plan = plan_of(deadlines_visible_to(user=reader))
         assert "Seq Scan on reminders_deadline" not in plan, plan
         assert "SubPlan" not in plan, plan

@@ -5,7 +5,6 @@ index per scope, not a filter on every case. On PostgreSQL, EXPLAIN with sequent
 sorts priced out shows that those plans exist."""
 
 import pytest
-from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 
@@ -21,6 +20,7 @@ from tests.factories import (
     cra_of,
     monitor_of,
 )
+from tests.plans import plan_without_scans_or_sorts as plan_of
 
 pytestmark = pytest.mark.django_db
 
@@ -60,21 +60,15 @@ def test_the_queue_offers_the_sites_of_the_chosen_trial_only(client, two_trials)
     assert client.get(url, {"trial": first.pk, "site": site_two.pk}).status_code == 400
 
 
-def _plan(queryset) -> str:
-    with connection.cursor() as cursor:  # inside the test's transaction
-        cursor.execute("SET LOCAL enable_seqscan = off")
-        cursor.execute("SET LOCAL enable_sort = off")
-    return queryset.explain()
-
 
 def test_the_queue_and_obligation_lists_read_indexes_in_their_order(postgres, two_trials):
     monitor = two_trials[0]
-    queue = _plan(review_queue_for(user=monitor)[:50])
+    queue = plan_of(review_queue_for(user=monitor)[:50])
     assert "ae_queue_order" in queue, queue
     assert "Seq Scan on safety_adverseevent" not in queue, queue
-    due = _plan(obligation_queue_for(user=monitor, now=timezone.now())[:50])
+    due = plan_of(obligation_queue_for(user=monitor, now=timezone.now())[:50])
     assert "Seq Scan on safety_reportingobligation" not in due, due
-    listed = _plan(obligation_rows(user=monitor).order_by("due_on", "id")[:50])
+    listed = plan_of(obligation_rows(user=monitor).order_by("due_on", "id")[:50])
     assert "obligation_list_order" in listed, listed
 
 
@@ -83,6 +77,6 @@ def test_case_visibility_is_an_index_per_scope(postgres, two_trials):
     cra = cra_of(site_one)
     assigned(cra, first, Role.CRA)  # trial-wide on the first trial
     for reader in (monitor, cra):
-        plan = _plan(adverse_events_visible_to(user=reader))
+        plan = plan_of(adverse_events_visible_to(user=reader))
         assert "Seq Scan on safety_adverseevent" not in plan, plan
         assert "SubPlan" not in plan, plan
