@@ -9,13 +9,15 @@ from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 
 from access.checks import may_manage_staff
-from croportal.api import CanChangeObject, IdFilter
+from croportal.api import CanChangeObject, Counted, IdFilter
 from reminders import services
 from reminders.models import Deadline, Notification
 from reminders.policies import Kind
 from reminders.selectors import (
     active_people,
+    deadlines_counted,
     deadlines_for_list,
+    deadlines_scoped,
     deadlines_visible_to,
     notifications_of,
     overdue_deadlines,
@@ -101,6 +103,15 @@ class DeadlineViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.C
 
     def get_queryset(self):
         return deadlines_for_list(queryset=deadlines_visible_to(user=self.request.user))
+
+    def list(self, request, *args, **kwargs):
+        """The filters on every deadline, then the caller's scope; the count part by part
+        (deadlines_counted), each an index-only count."""
+        unscoped = self.filter_queryset(deadlines_for_list(queryset=Deadline.objects.all()))
+        rows = deadlines_scoped(queryset=unscoped, user=request.user)
+        count = deadlines_counted(queryset=unscoped, user=request.user)
+        page = self.paginate_queryset(Counted(rows, count))
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
     def can_change(self, user, deadline: Deadline) -> bool:
         return deadline.owner_id == user.pk or (

@@ -81,3 +81,35 @@ def test_a_crms_visibility_combines_indexes_instead_of_reading_every_row(postgre
         plan = plan_of(deadlines_visible_to(user=reader))
         assert "Seq Scan on reminders_deadline" not in plan, plan
         assert "SubPlan" not in plan, plan
+
+
+def test_the_api_count_adds_up_the_disjoint_scopes(team):
+    """The CRM's count: every deadline of their trial, plus their own and escalated ones on
+    no trial or on a trial they only see; nothing twice, nothing of a trial they cannot see."""
+    from reminders.models import Deadline
+    from reminders.selectors import deadlines_counted, deadlines_scoped
+    from staffing.models import Role
+    from tests.factories import assigned
+
+    crm, cra, made = team
+    seen_only = TrialFactory()
+    assigned(crm, seen_only, Role.CRA)  # sees it, does not manage it
+    elsewhere = TrialFactory()
+    other_crm = crm_of(elsewhere)
+    now = timezone.now()
+    deadline_create_manual(by=crm, kind="task", trial=made["open-late"].trial, owner=crm,
+                           title="mine-on-managed", due_at=now)
+    deadline_create_manual(by=crm, kind="task", trial=seen_only, owner=crm,
+                           title="mine-on-seen", due_at=now)
+    deadline_create_manual(by=other_crm, kind="task", trial=elsewhere, owner=other_crm,
+                           title="not-mine", due_at=now)
+    for reader, titles in ((crm, 8), (cra, 6)):
+        everything = Deadline.objects.all()
+        listed = list(deadlines_scoped(queryset=everything, user=reader))
+        assert len(listed) == titles
+        assert deadlines_counted(queryset=everything, user=reader) == titles
+        answer = api_as(reader).get("/api/v1/deadlines/", {"page_size": 2}).json()
+        assert answer["count"] == titles
+        assert len(answer["results"]) == 2
+    assert "not-mine" not in [d.title for d in deadlines_scoped(queryset=Deadline.objects.all(),
+                                                                 user=crm)]
