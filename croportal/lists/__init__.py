@@ -6,6 +6,7 @@ select, streamed, with labels for codes and dates as dates. Big exports go to a 
 job (the hook `big_export` is set by the app that keeps the jobs).
 """
 
+from croportal.lists import signatures
 from croportal.lists.spec import (
     PAGE_SIZE,
     ListSpec,
@@ -16,6 +17,8 @@ from croportal.lists.spec import (
     selected_rows,
 )
 from croportal.lists.views import list_page, paginate
+
+signatures.install()
 
 __all__ = ["PAGE_SIZE", "ListSpec", "PortalFilterSet", "PortalTable", "first_rows",
            "list_page", "ordered_rows", "paginate", "selected_rows"]
