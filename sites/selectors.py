@@ -1,6 +1,7 @@
 from datetime import date
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import F, QuerySet
+from django.db.models.functions import Coalesce
 
 from access.checks import granted, sites_changed, sites_seen
 from sites.models import ConsentRecord, Site, SiteConsentVersion, Subject
@@ -24,9 +25,9 @@ def site_can_change(*, user, site: Site) -> bool:
 
 
 def sites_with_counts(*, queryset: QuerySet[Site]) -> QuerySet[Site]:
+    """Each site with its enrolled count as the subject services keep it (SiteEnrollment)."""
     return queryset.select_related("trial").annotate(
-        enrolled_count=Count("subjects", filter=Q(subjects__status__in=ENROLLED_STATUSES))
-    )
+        enrolled_count=Coalesce(F("enrollment__enrolled_total"), 0))
 
 
 def subjects_visible_to(*, user) -> QuerySet[Subject]:

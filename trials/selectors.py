@@ -1,4 +1,5 @@
-from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models.functions import Coalesce
 
 from access.checks import rows_with
 from access.codenames import VIEW_TRIAL
@@ -25,9 +26,17 @@ def _count_of(relation: str, **filters) -> Subquery:
 def trials_with_counts(*, queryset: QuerySet[Trial]) -> QuerySet[Trial]:
     """Annotate enrolled subjects and active sites in the same query (bounded list cost)."""
     return queryset.select_related("sponsor").annotate(
-        enrolled_count=_count_of("subjects", status__in=["enrolled", "completed", "withdrawn"]),
+        enrolled_count=_sum_of("sites__enrollment__enrolled_total"),
         active_sites_count=_count_of("sites", status="active"),
     )
+
+
+def _sum_of(lookup: str) -> Coalesce:
+    """A correlated SUM per trial, here of the enrollment its sites keep (SiteEnrollment,
+    kept by the subject services): a trial's sites, not every one of its subjects."""
+    summed = (Trial.objects.filter(pk=OuterRef("pk")).order_by()
+              .annotate(n=Sum(lookup)).values("n"))
+    return Coalesce(Subquery(summed, output_field=IntegerField()), 0)
 
 
 def trial_records_visible_to(*, model, user) -> QuerySet:

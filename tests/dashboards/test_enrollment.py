@@ -6,7 +6,7 @@ import pytest
 from django.utils import timezone
 
 from dashboards.enrollment import enrollment_of, planned_at, portfolio
-from sites.models import Site, Subject
+from sites.models import Site
 from sites.selectors import sites_visible_to
 from sites.services import site_create, subject_create
 from tests.conftest import activate_site
@@ -135,8 +135,7 @@ def test_portfolio_rows(world):
     assert row.sites_active == 1
     assert row.sites_total == 2
     assert row.overdue_deadlines == 3
-    Subject.objects.filter(trial=world.trial_a).update(status="enrolled",
-                                                       enrolled_on=today)
+    SubjectFactory(site=world.site_a1, enrolled=True)  # registered through subject_create
     [row] = portfolio(trials=list(trials_with_counts(queryset=trials_visible_to(user=world.crm))),
                       overdue_by_trial={}, today=today)
     assert row.enrolled == 2
