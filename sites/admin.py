@@ -7,6 +7,7 @@ from sites.models import (
     EssentialDocument,
     Site,
     SiteConsentVersion,
+    SiteEnrollment,
     SiteUserObjectPermission,
     Subject,
 )
@@ -40,6 +41,15 @@ class SubjectAdmin(AuditedAdmin):
 
     def get_readonly_fields(self, request, obj=None):
         return [field.name for field in Subject._meta.fields]
+
+
+@admin.register(SiteEnrollment)
+class SiteEnrollmentAdmin(ReadOnlyAdmin):
+    """Counts the subject services keep: shown, never edited."""
+
+    list_display = ("site", "screened_count", "screening_count", "screen_failed_count",
+                    "enrolled_total", "withdrawn_count")
+    list_select_related = ("site",)
 
 
 @admin.register(SiteUserObjectPermission)
