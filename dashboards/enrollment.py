@@ -9,11 +9,12 @@ model of DOMAIN A6 / B §9 (trials.forecast), per-site rates from enrollment so 
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from django.db.models import Count, F, Q, QuerySet
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
 from django.db.models.functions import Coalesce
 
 from sites.models import Site, SiteStatus, Subject, SubjectStatus
 from trials.forecast import Centre, Forecast, forecast, pooled_prior_from_plan
+from trials.forecast_cache import fingerprint, forecasts_cached
 from trials.models import Milestone, MilestoneKind, Trial
 
 # Enrolled at some point (now enrolled, completed or withdrawn): the same rule as the trial and
@@ -134,7 +135,11 @@ def enrollment_of(*, trial: Trial, sites: QuerySet[Site], today: date) -> Enroll
         actual.append((day, running))
     milestones = list(trial.milestones.all())
     fpi, lpi = plan_window(milestones=milestones)
-    site_rows = list(sites_with_enrollment(queryset=sites.filter(trial=trial)).order_by("number"))
+    # Every site of the trial in one query (the forecast covers them all), each marked with
+    # whether the viewer sees it (the tables show those only).
+    every_site = list(sites_with_enrollment(queryset=Site.objects.filter(trial=trial)).annotate(
+        seen=Exists(sites.filter(pk=OuterRef("pk")))).order_by("number"))
+    site_rows: list[Site] = [site for site in every_site if site.seen]  # type: ignore[attr-defined]
     for site in site_rows:  # annotated rows (sites_with_enrollment)
         start = site.planned_activation_on or fpi
         site.planned_today = planned_at(  # type: ignore[attr-defined]
@@ -149,11 +154,9 @@ def enrollment_of(*, trial: Trial, sites: QuerySet[Site], today: date) -> Enroll
         planned_today=planned_at(day=today, start=fpi, end=lpi, target=trial.target_enrollment),
         actual=actual, sites=site_rows, countries=_by_country(site_rows),
     )
-    # The forecast covers every site of the trial, not only those the viewer sees.
-    all_sites = list(sites_with_enrollment(queryset=Site.objects.filter(trial=trial))
-                     .values(*SITE_ROW))
-    result.forecast, result.forecast_method_note = trial_forecast(
-        trial=trial, enrolled=result.enrolled, fpi=fpi, lpi=lpi, site_rows=all_sites, today=today)
+    all_sites = [{name: getattr(site, name) for name in SITE_ROW} for site in every_site]
+    result.forecast, result.forecast_method_note = forecasts_for(
+        inputs={trial.pk: (trial, result.enrolled, fpi, lpi, all_sites)}, today=today)[trial.pk]
     return result
 
 
@@ -201,6 +204,27 @@ def _centres(site_rows: list[dict], today: date) -> tuple[list[Centre], list[flo
         elif site["planned_activation_on"] is not None:
             unopened.append(float(max(0, (site["planned_activation_on"] - today).days)))
     return open_centres, unopened
+
+
+FORECAST_MODEL = 1  # part of every fingerprint: raise it when the model or its inputs change
+
+
+def forecasts_for(*, inputs: dict[int, tuple], today: date) -> dict[int, tuple]:
+    """(forecast, note) of each trial, `inputs` giving trial id -> (trial, enrolled, fpi,
+    lpi, site rows): reused while all of that and the day are unchanged (forecast_cache)."""
+    def key(trial: Trial, enrolled: int, fpi, lpi, site_rows: list[dict]) -> str:
+        sites = sorted(repr((s["status"], s["activated_on"], s["planned_activation_on"],
+                             s["enrolled_total"])) for s in site_rows)
+        return fingerprint(FORECAST_MODEL, today, trial.target_enrollment, enrolled, fpi, lpi,
+                           sites)
+
+    def compute(trial_id: int) -> tuple:
+        trial, enrolled, fpi, lpi, site_rows = inputs[trial_id]
+        return trial_forecast(trial=trial, enrolled=enrolled, fpi=fpi, lpi=lpi,
+                              site_rows=site_rows, today=today)
+
+    return forecasts_cached(inputs={pk: key(*given) for pk, given in inputs.items()},
+                            compute=compute)
 
 
 def trial_forecast(*, trial: Trial, enrolled: int, fpi: date | None, lpi: date | None,
@@ -268,13 +292,16 @@ def portfolio(*, trials: list[Trial], overdue_by_trial: dict[int, int],
     enrolled_sites = sites_with_enrollment(queryset=Site.objects.filter(trial_id__in=ids))
     for row in enrolled_sites.values(*SITE_ROW):
         site_rows[row["trial_id"]].append(row)
+    windows = {trial.pk: plan_window(milestones=milestones[trial.pk]) for trial in trials}
+    forecasts = forecasts_for(inputs={
+        t.pk: (t, t.enrolled_count, *windows[t.pk], site_rows[t.pk])  # type: ignore[attr-defined]
+        for t in trials}, today=today)
     rows = []
     for trial in trials:
-        fpi, lpi = plan_window(milestones=milestones[trial.pk])
+        fpi, lpi = windows[trial.pk]
         pending = [m for m in milestones[trial.pk] if m.actual_date is None and m.planned_date]
         sites = site_rows[trial.pk]
-        fc, _ = trial_forecast(trial=trial, enrolled=trial.enrolled_count,  # type: ignore[attr-defined]
-                               fpi=fpi, lpi=lpi, site_rows=sites, today=today)
+        fc, _ = forecasts[trial.pk]
         rows.append(PortfolioRow(
             trial=trial,
             planned_today=planned_at(day=today, start=fpi, end=lpi, target=trial.target_enrollment),

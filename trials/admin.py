@@ -8,6 +8,7 @@ from trials.models import (
     Milestone,
     ProtocolAmendment,
     Trial,
+    TrialForecast,
     TrialUserObjectPermission,
 )
 
@@ -26,6 +27,14 @@ class TrialAdmin(AuditedAdmin):
     @staticmethod
     def update_service(trial, **fields):
         return services.trial_update(trial=trial, **fields)  # the sponsor rule, the lock
+
+
+@admin.register(TrialForecast)
+class TrialForecastAdmin(ReadOnlyAdmin):
+    """Forecasts as last computed (recomputed when their inputs change): shown, never edited."""
+
+    list_display = ("trial", "computed_at", "note")
+    list_select_related = ("trial",)
 
 
 @admin.register(TrialUserObjectPermission)

@@ -81,6 +81,22 @@ class Trial(TimeStampedModel):
         return f"{self.protocol_number} — {self.title[:60]}"
 
 
+class TrialForecast(models.Model):
+    """A trial's enrollment forecast as last computed, with the fingerprint of what it was
+    computed from (target, enrollment, plan, each site's status, dates and enrollment, the
+    day): pages reuse it until one of those changes (trials.forecast_cache)."""
+
+    trial = models.OneToOneField(Trial, on_delete=models.CASCADE, primary_key=True,
+                                 related_name="+")
+    inputs = models.CharField(max_length=64)
+    result = models.JSONField(null=True, blank=True)  # the Forecast's fields; null: none
+    note = models.CharField(max_length=300, blank=True)
+    computed_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"Forecast of trial {self.trial_id}"
+
+
 class TrialUserObjectPermission(UserObjectPermissionBase):
     content_object = models.ForeignKey(Trial, on_delete=models.CASCADE)
 

@@ -21,6 +21,7 @@ CITIES = [("US", "Boston"), ("US", "Houston"), ("DE", "Berlin"), ("FR", "Lyon"),
           ("GB", "Leeds"), ("PL", "Warsaw"), ("IT", "Milan"), ("CA", "Toronto"), ("NL", "Utrecht"),
           ("BE", "Leuven"), ("CZ", "Brno"), ("HU", "Debrecen"), ("SE", "Uppsala")]
 SAFETY_ZONES = ["UTC", "Europe/Berlin", "America/New_York"]
+SITE_TARGET = 12  # subjects a site is to enroll; a trial's target is the sum of its sites'
 # Trial status by age: the oldest trials are in follow-up or done, the youngest starting up.
 STATUS_BY_AGE = [(1200, "completed"), (900, "follow_up"), (700, "enrollment_closed"),
                  (120, "enrolling"), (0, "startup")]
@@ -87,6 +88,9 @@ def sites(world: World) -> None:
             next_id += 1
     world.writer.insert(Site, rows)
     world.sites = [SiteRow(s.pk, s.trial_id, s.number, s.status, s.activated_on) for s in rows]
+    for trial, count in zip(world.trials, per_trial, strict=True):  # the sites' targets
+        trial.target_enrollment = count * SITE_TARGET
+    Trial.objects.bulk_update(world.trials, ["target_enrollment"], batch_size=1000)
     opened = [s for s in world.sites if s.activated_on]
     world.writer.insert(SiteConsentVersion, (
         SiteConsentVersion(site_id=s.id, consent_version_id=world.icf_of[s.trial_id],
@@ -108,7 +112,7 @@ def _site(world: World, trial: Trial, pk: int, number: int) -> Site:
         id=pk, trial_id=trial.pk, number=f"{number:03d}", country=country, city=city,
         institution=f"{city} University Hospital {number}",
         principal_investigator=f"Dr. {FIRST_PI[pk % len(FIRST_PI)]} {number}", status=status,
-        target_enrollment=12, activated_on=activated,
+        target_enrollment=SITE_TARGET, activated_on=activated,
         planned_activation_on=start + timedelta(days=60 + number % 300),
         contract_executed_on=activated and activated - timedelta(days=20),
         initiation_visit_on=activated and activated - timedelta(days=2))

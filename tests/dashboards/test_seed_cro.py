@@ -125,6 +125,15 @@ def test_every_demo_user_s_pages_open_on_it(seeded, client):
         assert client.get(reverse(page)).status_code == 200, (username, page)
 
 
+def test_every_trial_has_the_enrollment_target_of_its_sites(seeded):
+    """A target lets the portfolio plan and forecast each trial, as it does with real data."""
+    from django.db.models import Sum
+
+    trials = list(Trial.objects.annotate(sites_target=Sum("sites__target_enrollment")))
+    assert all(t.target_enrollment == (t.sites_target or 0) for t in trials)
+    assert sum(1 for t in trials if t.target_enrollment > 0) >= len(trials) * 0.9
+
+
 def test_site_enrollment_counts_are_those_the_subject_services_keep(seeded):
     from sites.models import SiteEnrollment
     from sites.services.subjects import site_enrollment_refresh
