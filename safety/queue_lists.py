@@ -6,13 +6,13 @@ Clocks are worked out once per safety time zone (SafetyToday), never by a query 
 
 import django_filters
 import django_tables2 as tables
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.http import QueryDict
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join, strip_tags
 from django.utils.safestring import mark_safe
 
-from access.checks import granted, trial_ids_held
+from access.checks import rows_held
 from access.codenames import REVIEW_SAFETY
 from croportal.lists import ListSpec, PortalFilterSet, PortalTable
 from croportal.lists.spec import DayColumn, MomentColumn, format_day, format_moment
@@ -47,8 +47,7 @@ def queue_case_list_rows(*, user) -> QuerySet[AdverseEvent]:
 def queue_obligation_list_rows(*, user) -> QuerySet[ReportingObligation]:
     """Every obligation of the trials the user reviews, nearest due first; the state filter
     picks one state."""
-    return (granted(queryset=ReportingObligation.objects.all(), user=user, where=lambda: Q(
-                trial_id__in=trial_ids_held(user=user, codenames=(REVIEW_SAFETY,))[REVIEW_SAFETY]))
+    return (rows_held(queryset=ReportingObligation.objects.all(), user=user, codename=REVIEW_SAFETY)
             .select_related("trial", "adverse_event__subject", "adverse_event__site",
                             "adverse_event__term")
             .order_by("due_on", "id"))

@@ -3,7 +3,7 @@ from datetime import date, datetime, timedelta
 
 from django.db.models import Count, F, Q, QuerySet
 
-from access.checks import granted, sites_seen, trial_ids_held, trial_ids_with
+from access.checks import granted, rows_held, sites_seen, trial_ids_with
 from access.codenames import REVIEW_SAFETY
 from safety import rules
 from safety.models import (
@@ -37,8 +37,7 @@ def obligations_visible_to(*, user) -> QuerySet[ReportingObligation]:
 
 def adverse_events_reviewable_by(*, user) -> QuerySet[AdverseEvent]:
     """Events the user may medically review: the medical monitor of the event's trial."""
-    return granted(queryset=AdverseEvent.objects.all(), user=user, where=lambda: Q(
-        trial_id__in=trial_ids_held(user=user, codenames=(REVIEW_SAFETY,))[REVIEW_SAFETY]))
+    return rows_held(queryset=AdverseEvent.objects.all(), user=user, codename=REVIEW_SAFETY)
 
 
 def review_queue_for(*, user) -> QuerySet[AdverseEvent]:
@@ -96,8 +95,8 @@ def obligation_queue_for(*, user, now: datetime,
                          state: str = "open") -> QuerySet[ReportingObligation]:
     """The reporting obligations of the trials the user reviews, in one state, nearest due
     first (index trial, status, due_on)."""
-    obligations = granted(queryset=ReportingObligation.objects.all(), user=user, where=lambda: Q(
-        trial_id__in=trial_ids_held(user=user, codenames=(REVIEW_SAFETY,))[REVIEW_SAFETY]))
+    obligations = rows_held(queryset=ReportingObligation.objects.all(), user=user,
+                            codename=REVIEW_SAFETY)
     return (obligations_in_state(queryset=obligations, state=state, now=now)
             .select_related("trial", "adverse_event__subject", "adverse_event__site",
                             "adverse_event__term")
