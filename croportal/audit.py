@@ -120,13 +120,13 @@ def install_append_only_triggers(**kwargs) -> None:
                              append_only=append_only_tables())
 
 
+# Fields a trail does not compare: the row's own timestamps (the history row has its time).
+AUDIT_IGNORED = frozenset({"created_at", "updated_at"})
+
+
 def field_changes(newer, older) -> list[tuple[str, object, object]]:
     """(field, old, new) between two history rows of one record; all fields for the first."""
-    fields = [
-        f
-        for f in newer.instance_type._meta.fields
-        if f.name not in {"created_at", "updated_at"}
-    ]
+    fields = [f for f in newer.instance_type._meta.fields if f.name not in AUDIT_IGNORED]
     changes = []
     for field in fields:
         new_value = getattr(newer, field.attname)

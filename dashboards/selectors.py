@@ -21,7 +21,7 @@ from sites.selectors import (
     sites_with_counts,
     subjects_visible_to,
 )
-from staffing.models import Role
+from staffing.models import Role, User
 from staffing.selectors import assignments_visible_to, roles_of
 from trials.models import ConsentVersion, Milestone, ProtocolAmendment
 from trials.selectors import (
@@ -125,17 +125,37 @@ def audit_record_for(*, user, kind: str, pk: int) -> Model | None:
 
 def audit_trail_of(*, record: Model) -> list[dict]:
     """Every history row of one record, oldest first, with field changes old → new."""
+    return audit_trail_window(record=record, start=0, stop=None)
+
+
+def audit_trail_window(*, record: Model, start: int, stop: int | None) -> list[dict]:
+    """The entries start..stop (0-based, oldest first) of a record's trail, each numbered
+    (`pk`, 1 for the oldest) and compared with the row before it: the rows asked for and
+    the one before the first are read, not the whole history."""
     history = record.history  # type: ignore[attr-defined]
-    rows = list(history.select_related("history_user").order_by("history_date", "history_id"))
+    ordered = history.select_related("history_user").order_by("history_date", "history_id")
+    first = max(0, start - 1)
+    rows = list(ordered[first:stop] if stop is not None else ordered[first:])
     labels = labellers(model=type(record), rows=rows)
     entries, previous = [], None
-    for row in rows:
-        entries.append({
-            "at": row.history_date,
-            "who": row.history_user.full_name if row.history_user else "system",
-            "action": {"+": "created", "~": "changed", "-": "deleted"}[row.history_type],
-            "reason": row.history_change_reason or "",
-            "changes": readable_changes(newer=row, older=previous, labels=labels),
-        })
+    for number, row in enumerate(rows, start=first + 1):
+        if number > start:
+            entries.append({
+                "at": row.history_date,
+                "who": row.history_user.full_name if row.history_user else "system",
+                "action": {"+": "created", "~": "changed", "-": "deleted"}[row.history_type],
+                "reason": row.history_change_reason or "",
+                "changes": readable_changes(newer=row, older=previous, labels=labels),
+                "pk": number,
+            })
         previous = row
     return entries
+
+
+def audit_people_of(*, record: Model) -> list[str]:
+    """The names of everyone in a record's trail ("system" for changes without a person),
+    sorted: two queries, whatever the trail's length."""
+    history = record.history  # type: ignore[attr-defined]
+    ids = set(history.order_by().values_list("history_user_id", flat=True).distinct())
+    names = {user.full_name for user in User.objects.filter(pk__in=ids - {None})}
+    return sorted(names | ({"system"} if None in ids else set()))

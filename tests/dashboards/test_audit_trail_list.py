@@ -14,6 +14,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from openpyxl import load_workbook
 
+from dashboards.selectors import audit_trail_of
 from tests.exports import csv_rows
 from tests.factories import TrialFactory, crm_of
 from trials.models import Trial
@@ -167,3 +168,44 @@ def test_the_trail_runs_as_many_queries_for_many_entries_as_for_few(client, tria
                      target_enrollment=300 + n)
     assert queries(client, url_of(trial)) == few
     assert queries(client, url_of(trial) + "?page=2") == few
+
+
+def changes_of(entry) -> dict[str, tuple[str, str]]:
+    return {c.field: (c.old_label, c.new_label) for c in entry["changes"]}
+
+
+def test_a_page_of_the_whole_trail_reads_its_rows_and_compares_across_the_page_edge(
+        client, edited):
+    """Unfiltered, in time order: the page's entries (and the one before the first) are read
+    with LIMIT/OFFSET, not the whole history; the first entry of page 2 is still compared
+    with the last of page 1, and the numbering is the entry's place in the whole trail."""
+    trial = edited["trial"]
+    client.force_login(edited["first"])
+    with CaptureQueriesContext(connection) as ctx:
+        second = client.get(url_of(trial), {"page": 2})
+    history_reads = [q["sql"] for q in ctx.captured_queries  # the entries, in time order
+                     if "historicaltrial" in q["sql"] and "ORDER BY" in q["sql"]]
+    assert history_reads
+    assert all("LIMIT" in sql for sql in history_reads)
+    entries = second.context["entries"]
+    assert [e["pk"] for e in entries] == list(range(51, 62))
+    assert entries[0]["reason"] == "Edit 49"
+    assert changes_of(entries[0])["target enrollment"] == ("248", "249")
+    assert "title" not in changes_of(entries[0])  # compared with Edit 48, not shown in full
+    newest = client.get(url_of(trial), {"sort": "-at", "page": 2}).context["entries"]
+    assert [e["reason"] for e in newest] == [*reversed(all_edits()[:10]), CREATED]
+    assert changes_of(newest[0])["target enrollment"] == ("208", "209")
+    assert newest[-1]["action"] == "created"
+    assert newest[-1]["pk"] == 1
+
+
+def test_the_whole_trail_offers_every_compared_field_and_everyone_in_it(client, edited):
+    trial = edited["trial"]
+    client.force_login(edited["first"])
+    form = client.get(url_of(trial)).context["filter"].form
+    people = [value for value, _ in form.fields["who"].choices if value]
+    assert people == sorted({e["who"] for e in audit_trail_of(record=trial)})
+    assert {"Ada Lovelace", "Grace Hopper"} <= set(people)
+    fields = [value for value, _ in form.fields["field"].choices if value]
+    assert {"target enrollment", "title"} <= set(fields)
+    assert "updated at" not in fields
