@@ -90,8 +90,8 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "dashboards.context_processors.navigation",
             ],
-            # {{ d|day }}, {{ dt|moment }}, {{ n|fte }} in every template (croportal/formats.py).
-            "builtins": ["croportal.templatetags_formats"],
+            # {{ d|day }}, {{ dt|moment }}, {{ n|fte }} (croportal/formats.py), {% table_body %}.
+            "builtins": ["croportal.templatetags_formats", "croportal.lists.tags"],
         },
     },
 ]

@@ -19,6 +19,7 @@ from croportal.lists.spec import MomentColumn, format_day, format_moment
 from reminders.models import Deadline, Notification
 from reminders.policies import DONE_BY_HAND, Kind
 from reminders.selectors import (
+    deadline_owner_ids_of_trial,
     deadlines_for_list,
     deadlines_of_trial,
     deadlines_visible_to,
@@ -99,7 +100,7 @@ class TrialDeadlineFilter(_DeadlineFilter):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        owners = self.queryset.order_by().values("owner_id")
+        owners = deadline_owner_ids_of_trial(trial_id=self.url_kwargs["pk"])
         self.filters["owner"].queryset = get_user_model().objects.filter(
             pk__in=owners).order_by("first_name", "last_name", "pk")
 

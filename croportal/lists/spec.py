@@ -60,13 +60,15 @@ class PortalTable(tables.Table):
 
 class PortalFilterSet(django_filters.FilterSet):
     """A FilterSet with a search box over `search_fields` (case-insensitive contains). The
-    reader is passed in, so choice filters offer only what the reader may see."""
+    reader is passed in, so choice filters offer only what the reader may see; so are the
+    list's URL arguments (a trial's list knows its trial)."""
 
     q = django_filters.CharFilter(method="search", label="Search")
     search_fields: tuple[str, ...] = ()
 
-    def __init__(self, data=None, queryset=None, *, user=None, **kwargs):
+    def __init__(self, data=None, queryset=None, *, user=None, url_kwargs=None, **kwargs):
         self.user = user
+        self.url_kwargs = url_kwargs or {}
         super().__init__(data, queryset=queryset, **kwargs)
 
     def search(self, queryset, name, value):
@@ -99,7 +101,7 @@ def selected_rows(spec: ListSpec, *, user, params: QueryDict, url_kwargs: dict[s
     rows = spec.rows(user=user, **url_kwargs)
     if spec.filterset is None:
         return None, rows
-    filterset = spec.filterset(params or None, queryset=rows, user=user)
+    filterset = spec.filterset(params or None, queryset=rows, user=user, url_kwargs=url_kwargs)
     if filterset.is_bound and not filterset.is_valid():
         return filterset, rows.none()
     return filterset, filterset.qs

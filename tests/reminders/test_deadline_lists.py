@@ -12,9 +12,10 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from reminders.models import Deadline, Notification
+from reminders.selectors import deadline_owner_ids_of_trial
 from reminders.services import deadline_complete, deadline_create_manual
 from tests.exports import csv_rows, xlsx_rows
-from tests.factories import SiteFactory, TrialFactory, cra_of, crm_of
+from tests.factories import SiteFactory, TrialFactory, UserFactory, cra_of, crm_of
 
 pytestmark = pytest.mark.django_db
 
@@ -275,3 +276,33 @@ def test_deadline_and_notification_lists_run_the_same_queries_for_few_or_many(
     client.force_login(crm)
     many.append(_queries(client, url, {"sort": "owner"}))
     assert many == few
+
+
+def test_trial_deadlines_owner_filter_offers_exactly_the_trials_owners(client, many, trial, crm):
+    """The owner choices come from a skip scan of (trial, owner): each owner once, owners of
+    other trials' deadlines not at all, people without a deadline here not at all."""
+    helper = UserFactory(first_name="Ann", last_name="Helper")
+    deadline_create_manual(by=crm, kind="task", trial=trial, owner=crm, title="D-800",
+                           due_at=timezone.now())
+    deadline_create_manual(by=crm, kind="task", trial=trial, owner=crm, title="D-801",
+                           due_at=timezone.now())
+    expected = set(Deadline.objects.filter(trial=trial).values_list("owner_id", flat=True))
+    assert sorted(deadline_owner_ids_of_trial(trial_id=trial.pk)) == sorted(expected)
+    assert expected == {many.pk, crm.pk}
+    client.force_login(crm)
+    form = client.get(f"/trials/{trial.pk}/deadlines/").context["filter"].form
+    offered = {int(value.value) for value, _ in form.fields["owner"].choices if value}
+    assert offered == expected
+    assert helper.pk not in offered
+
+
+def test_trial_deadlines_count_reads_the_deadlines_alone(client, many, trial, crm):
+    """The page's COUNT joins nothing: whether an owner is an administrator is a subquery of
+    the rows shown, not a join the count would also pay for."""
+    client.force_login(crm)
+    with CaptureQueriesContext(connection) as ctx:
+        assert client.get(f"/trials/{trial.pk}/deadlines/").status_code == 200
+    counts = [q["sql"] for q in ctx.captured_queries
+              if "COUNT(" in q["sql"] and "reminders_deadline" in q["sql"]]
+    assert counts
+    assert all("JOIN" not in sql for sql in counts)
