@@ -8,6 +8,7 @@ from safety import rules
 
 # A serious case (ICH E2A: any criterion ticked) awaiting its medical review: the queue.
 AWAITING_REVIEW = Q(review_status="pending") & ~Q(seriousness_criteria=[])
+SERIOUS_CASE = ~Q(seriousness_criteria=[])
 
 SERIOUSNESS_CRITERIA = (
     "death",
@@ -140,6 +141,9 @@ class AdverseEvent(TimeStampedModel):
                          condition=AWAITING_REVIEW),
             models.Index(fields=["trial", "review_due_on"], name="ae_queue_trial",
                          condition=AWAITING_REVIEW),
+            # A trial's serious cases and SUSARs, counted on its page from these alone.
+            models.Index(fields=["trial"], name="ae_serious_trial", condition=SERIOUS_CASE),
+            models.Index(fields=["trial"], name="ae_susar_trial", condition=Q(is_susar=True)),
         ]
 
     def __str__(self) -> str:

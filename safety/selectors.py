@@ -1,12 +1,15 @@
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from django.db.models import Count, F, Q, QuerySet
+from django.db.models import Count, F, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 
 from access.checks import granted, rows_held, sites_seen, trial_ids_with
 from access.codenames import REVIEW_SAFETY
 from safety import rules
 from safety.models import (
+    AWAITING_REVIEW,
+    SERIOUS_CASE,
     AdverseEvent,
     CaseVersion,
     CtcaeTerm,
@@ -79,7 +82,7 @@ def case_obligations_of(*, event: AdverseEvent) -> QuerySet[ReportingObligation]
 
 # ---- queue: the medical monitor's queue and the safety counts of a trial
 
-SERIOUS = ~Q(seriousness_criteria=[])  # ICH E2A: any criterion ticked
+SERIOUS = SERIOUS_CASE  # ICH E2A: any criterion ticked
 OBLIGATION_STATES = ("open", "overdue", "submitted", "cancelled")
 
 
@@ -217,11 +220,18 @@ def obligations_counted_for(*, user) -> QuerySet[ReportingObligation]:
 
 
 def trial_case_counts(*, user, trial: Trial) -> dict[str, int]:
-    """Cases, serious ones, serious ones awaiting review and SUSARs: one aggregate query."""
-    return adverse_events_counted_for(user=user).filter(trial=trial).aggregate(
-        cases=Count("pk"), serious=Count("pk", filter=SERIOUS),
-        pending=Count("pk", filter=SERIOUS & Q(review_status=ReviewStatus.PENDING)),
-        susars=Count("pk", filter=Q(is_susar=True)))
+    """Cases, serious ones, serious ones awaiting review and SUSARs: one query of four
+    counts, each read from an index alone (the trial's, and the partial ones of serious cases,
+    of the review queue and of SUSARs), not from the trial's cases."""
+    cases = adverse_events_counted_for(user=user).filter(trial=trial).order_by()
+
+    def counted(rows: QuerySet) -> Coalesce:
+        return Coalesce(Subquery(rows.values("trial").annotate(n=Count("*")).values("n")), 0)
+
+    return dict(Trial.objects.filter(pk=trial.pk).values(
+        cases=counted(cases), serious=counted(cases.filter(SERIOUS)),
+        pending=counted(cases.filter(AWAITING_REVIEW)),
+        susars=counted(cases.filter(is_susar=True))).get())
 
 
 def trial_obligation_counts(*, user, trial: Trial, now: datetime) -> dict:

@@ -5,11 +5,19 @@ index per scope, not a filter on every case. On PostgreSQL, EXPLAIN with sequent
 sorts priced out shows that those plans exist."""
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
 from safety.lists import obligation_rows
-from safety.selectors import adverse_events_visible_to, obligation_queue_for, review_queue_for
+from safety.models import AdverseEvent
+from safety.selectors import (
+    adverse_events_visible_to,
+    obligation_queue_for,
+    review_queue_for,
+    trial_case_counts,
+)
 from staffing.models import Role
 from tests.factories import (
     AdverseEventFactory,
@@ -80,3 +88,40 @@ def test_case_visibility_is_an_index_per_scope(postgres, two_trials):
         plan = plan_of(adverse_events_visible_to(user=reader))
         assert "Seq Scan on safety_adverseevent" not in plan, plan
         assert "SubPlan" not in plan, plan
+
+
+@pytest.fixture
+def counted_trial(two_trials):
+    """Five cases of the first trial: two not serious, one reviewed, one SUSAR; the second
+    trial's case is not counted."""
+    monitor, first, _, (site_one, _) = two_trials
+    subject = SubjectFactory(site=site_one, enrolled=True)
+    made = [AdverseEventFactory(subject=subject, seriousness_criteria=[]) for _ in range(2)]
+    made += [AdverseEventFactory(subject=subject) for _ in range(2)]
+    AdverseEvent.objects.filter(pk=made[2].pk).update(review_status="reviewed")
+    AdverseEvent.objects.filter(pk=made[3].pk).update(is_susar=True)
+    return monitor, first
+
+
+def test_a_trials_case_counts_are_its_own(counted_trial):
+    monitor, first = counted_trial
+    counts = trial_case_counts(user=monitor, trial=first)
+    # the fixture's case (serious, pending) and the four above
+    assert counts == {"cases": 5, "serious": 3, "pending": 2, "susars": 1}
+    assert trial_case_counts(user=cra_of(SiteFactory()), trial=first) == {
+        "cases": 0, "serious": 0, "pending": 0, "susars": 0}
+
+
+def test_a_trials_case_counts_read_indexes_not_its_cases(postgres, counted_trial):
+    monitor, first = counted_trial
+    with CaptureQueriesContext(connection) as ctx:
+        trial_case_counts(user=monitor, trial=first)
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute("SET LOCAL enable_bitmapscan = off")
+        cursor.execute("EXPLAIN " + ctx.captured_queries[-1]["sql"])
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert "ae_serious_trial" in plan, plan
+    assert "ae_susar_trial" in plan, plan
+    assert "ae_queue_trial" in plan or "ae_queue_order" in plan, plan  # the queue's
+    assert "Seq Scan on safety_adverseevent" not in plan, plan
