@@ -228,10 +228,11 @@ def trial_case_counts(*, user, trial: Trial) -> dict[str, int]:
     def counted(rows: QuerySet) -> Coalesce:
         return Coalesce(Subquery(rows.values("trial").annotate(n=Count("*")).values("n")), 0)
 
-    return dict(Trial.objects.filter(pk=trial.pk).values(
+    row = Trial.objects.filter(pk=trial.pk).values(
         cases=counted(cases), serious=counted(cases.filter(SERIOUS)),
         pending=counted(cases.filter(AWAITING_REVIEW)),
-        susars=counted(cases.filter(is_susar=True))).get())
+        susars=counted(cases.filter(is_susar=True))).get()
+    return {name: int(n) for name, n in row.items()}
 
 
 def trial_obligation_counts(*, user, trial: Trial, now: datetime) -> dict:
