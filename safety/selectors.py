@@ -232,7 +232,7 @@ def trial_case_counts(*, user, trial: Trial) -> dict[str, int]:
         cases=counted(cases), serious=counted(cases.filter(SERIOUS)),
         pending=counted(cases.filter(AWAITING_REVIEW)),
         susars=counted(cases.filter(is_susar=True))).get()
-    return {name: int(n) for name, n in row.items()}
+    return {name: row[name] for name in ("cases", "serious", "pending", "susars")}
 
 
 def trial_obligation_counts(*, user, trial: Trial, now: datetime) -> dict:
