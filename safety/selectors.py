@@ -232,7 +232,8 @@ def trial_case_counts(*, user, trial: Trial) -> dict[str, int]:
         cases=counted(cases), serious=counted(cases.filter(SERIOUS)),
         pending=counted(cases.filter(AWAITING_REVIEW)),
         susars=counted(cases.filter(is_susar=True))).get()
-    return {name: row[name] for name in ("cases", "serious", "pending", "susars")}
+    return {"cases": row["cases"], "serious": row["serious"], "pending": row["pending"],
+            "susars": row["susars"]}
 
 
 def trial_obligation_counts(*, user, trial: Trial, now: datetime) -> dict:
