@@ -59,6 +59,38 @@ def screen_failure_rate(*, screened: int, failed: int, still_screening: int = 0)
 
 
 @dataclass
+class SiteRow:
+    """One site's line of a trial's enrollment tables, read as values rather than a model
+    instance (a large trial has a thousand sites, each counted for the forecast)."""
+
+    pk: int
+    trial_id: int
+    number: str
+    institution: str
+    country: str
+    status: str
+    target_enrollment: int
+    activated_on: date | None
+    planned_activation_on: date | None
+    screened_count: int
+    screen_failed_count: int
+    enrolled_total: int
+    screening_count: int
+    withdrawn_count: int
+    seen: bool
+    planned_today: float | None = None
+    screen_failure_rate: float | None = None
+
+    def get_status_display(self) -> str:
+        return str(SiteStatus(self.status).label)
+
+
+SITE_ROW_FIELDS = ("pk", "trial_id", "number", "institution", "country", "status",
+                   "target_enrollment", "activated_on", "planned_activation_on",
+                   *ENROLLMENT_COUNTS, "seen")
+
+
+@dataclass
 class Enrollment:
     trial: Trial
     today: date
@@ -70,7 +102,7 @@ class Enrollment:
     lpi: date | None
     planned_today: float | None
     actual: list[tuple[date, int]]           # cumulative, one point per enrollment day
-    sites: list[Site]
+    sites: list[SiteRow]
     countries: list[dict] = field(default_factory=list)
     forecast: Forecast | None = None
     forecast_method_note: str = ""
@@ -121,12 +153,6 @@ class Enrollment:
 def enrollment_of(*, trial: Trial, sites: QuerySet[Site], today: date) -> Enrollment:
     """Enrollment of one trial: totals over all its subjects, tables over the `sites` given
     (those the viewer sees), the plan, and the forecast. A fixed number of queries."""
-    totals = Subject.objects.filter(trial=trial).aggregate(
-        screened=Count("pk"),
-        enrolled=Count("pk", filter=ENROLLED),
-        screen_failed=Count("pk", filter=Q(status=SubjectStatus.SCREEN_FAILED)),
-        screening=Count("pk", filter=Q(status=SubjectStatus.SCREENING)),
-    )
     per_day = (Subject.objects.filter(trial=trial).filter(ENROLLED, enrolled_on__isnull=False)
                .values_list("enrolled_on").annotate(n=Count("pk")).order_by("enrolled_on"))
     actual, running = [], 0
@@ -135,22 +161,25 @@ def enrollment_of(*, trial: Trial, sites: QuerySet[Site], today: date) -> Enroll
         actual.append((day, running))
     milestones = list(trial.milestones.all())
     fpi, lpi = plan_window(milestones=milestones)
-    # Every site of the trial in one query (the forecast covers them all), each marked with
-    # whether the viewer sees it (the tables show those only).
-    every_site = list(sites_with_enrollment(queryset=Site.objects.filter(trial=trial)).annotate(
-        seen=Exists(sites.filter(pk=OuterRef("pk")))).order_by("number"))
-    site_rows: list[Site] = [site for site in every_site if site.seen]  # type: ignore[attr-defined]
-    for site in site_rows:  # annotated rows (sites_with_enrollment)
-        start = site.planned_activation_on or fpi
-        site.planned_today = planned_at(  # type: ignore[attr-defined]
-            day=today, start=start, end=lpi, target=site.target_enrollment)
-        site.screen_failure_rate = screen_failure_rate(  # type: ignore[attr-defined]
-            screened=site.screened_count, failed=site.screen_failed_count,  # type: ignore[attr-defined]
-            still_screening=site.screening_count)  # type: ignore[attr-defined]
+    # Every site of the trial in one query (the forecast covers them all, the totals are
+    # their subjects' counts), each marked with whether the viewer sees it (the tables show
+    # those only).
+    every_site = [SiteRow(**row) for row in sites_with_enrollment(
+        queryset=Site.objects.filter(trial=trial)).annotate(
+        seen=Exists(sites.filter(pk=OuterRef("pk")))).order_by("number").values(
+        *SITE_ROW_FIELDS)]
+    site_rows = [site for site in every_site if site.seen]
+    for site in site_rows:
+        site.planned_today = planned_at(day=today, start=site.planned_activation_on or fpi,
+                                        end=lpi, target=site.target_enrollment)
+        site.screen_failure_rate = screen_failure_rate(
+            screened=site.screened_count, failed=site.screen_failed_count,
+            still_screening=site.screening_count)
     result = Enrollment(
-        trial=trial, today=today, enrolled=totals["enrolled"], screened=totals["screened"],
-        screen_failed=totals["screen_failed"], screening=totals["screening"],
-        fpi=fpi, lpi=lpi,
+        trial=trial, today=today, enrolled=sum(s.enrolled_total for s in every_site),
+        screened=sum(s.screened_count for s in every_site),
+        screen_failed=sum(s.screen_failed_count for s in every_site),
+        screening=sum(s.screening_count for s in every_site), fpi=fpi, lpi=lpi,
         planned_today=planned_at(day=today, start=fpi, end=lpi, target=trial.target_enrollment),
         actual=actual, sites=site_rows, countries=_by_country(site_rows),
     )
@@ -160,7 +189,7 @@ def enrollment_of(*, trial: Trial, sites: QuerySet[Site], today: date) -> Enroll
     return result
 
 
-def _by_country(sites: list[Site]) -> list[dict]:
+def _by_country(sites: list[SiteRow]) -> list[dict]:
     rows: dict[str, dict] = {}
     for site in sites:
         row = rows.setdefault(site.country, {"country": site.country, "sites": 0, "active": 0,
@@ -169,10 +198,10 @@ def _by_country(sites: list[Site]) -> list[dict]:
         row["sites"] += 1
         row["active"] += site.status == SiteStatus.ACTIVE
         row["target"] += site.target_enrollment
-        row["screened"] += site.screened_count  # type: ignore[attr-defined]
-        row["enrolled"] += site.enrolled_total  # type: ignore[attr-defined]
-        row["screen_failed"] += site.screen_failed_count  # type: ignore[attr-defined]
-        row["screening"] += site.screening_count  # type: ignore[attr-defined]
+        row["screened"] += site.screened_count
+        row["enrolled"] += site.enrolled_total
+        row["screen_failed"] += site.screen_failed_count
+        row["screening"] += site.screening_count
     for row in rows.values():
         row["screen_failure_rate"] = screen_failure_rate(
             screened=row["screened"], failed=row["screen_failed"],
