@@ -4,12 +4,17 @@ from staffing.selectors import roles_of
 
 
 def navigation(request) -> dict:
-    """Role-aware navigation: which sections the signed-in user's roles open (one query)."""
+    """Role-aware navigation: which sections the signed-in user's roles open, and the unread
+    count. Worked out once a request: every table of a page is rendered in a context of its
+    own (django-tables2's render_table), which runs the context processors again."""
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {"nav_roles": set()}
+    known = getattr(request, "_portal_navigation", None)
+    if known is not None:
+        return known
     roles = roles_of(user=user)
-    return {
+    request._portal_navigation = {
         "nav_roles": roles,
         "nav_is_crm": Role.CRM in roles,
         "nav_is_cra": Role.CRA in roles,
@@ -18,3 +23,4 @@ def navigation(request) -> dict:
         "nav_is_admin": user.is_staff,
         "nav_unread": unread_count(user=user),
     }
+    return request._portal_navigation
