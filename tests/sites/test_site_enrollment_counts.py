@@ -1,6 +1,6 @@
 """Each site's subjects counted by status (SiteEnrollment) move with every subject service —
-screening, enrollment, screen failure, completion, withdrawal — and are what the trial page,
-the portfolio and the sites list read."""
+screening, enrollment, screen failure, completion, withdrawal — through every door (services,
+API, site page), and are what the trial page, the portfolio and the sites list read."""
 
 from datetime import timedelta
 
@@ -8,8 +8,9 @@ import pytest
 from django.utils import timezone
 
 from dashboards.enrollment import sites_with_enrollment
-from sites.models import Site, SiteEnrollment
+from sites.models import Site, SiteEnrollment, Subject
 from sites.services import subject_screen, subject_transition
+from tests.conftest import api_as
 from tests.factories import SiteFactory
 
 pytestmark = pytest.mark.django_db
@@ -45,3 +46,28 @@ def test_a_site_without_subjects_counts_zero():
     site = SiteFactory()
     [row] = sites_with_enrollment(queryset=Site.objects.filter(pk=site.pk))
     assert (row.screened_count, row.enrolled_total, row.screening_count) == (0, 0, 0)
+
+
+def test_the_api_and_the_site_page_move_the_counts_too(world, client):
+    """Each door of the subject services — the API's screening and transition, the site
+    page's forms — keeps the counts, and the sites API reads them (`enrolled_count`)."""
+    site, cra = world.site_a1, world.cra
+    before = counts(site)
+    api = api_as(cra)
+    on = timezone.localdate().isoformat()
+    made = api.post("/api/v1/subjects/", {"site": site.pk, "number": "101-900",
+                                          "consent_version": world.icf_a.pk,
+                                          "consented_on": on}, format="json")
+    assert made.status_code == 201, made.json()
+    moved = api.post(f"/api/v1/subjects/{made.json()['id']}/transition/",
+                     {"status": "enrolled", "on": on}, format="json")
+    assert moved.status_code == 200, moved.json()
+    assert counts(site) == (before[0] + 1, before[1], before[2] + 1, before[3], before[4])
+    listed = api.get("/api/v1/sites/", {"trial": site.trial_id}).json()["results"]
+    assert {row["id"]: row["enrolled_count"] for row in listed}[site.pk] == before[2] + 1
+    client.force_login(cra)
+    subject = Subject.objects.get(pk=made.json()["id"])
+    page = client.post(f"/sites/subjects/{subject.pk}/transition/",
+                       {"to": "withdrawn", "on": on, "withdrawal_reason": "Moved away"})
+    assert page.status_code == 302
+    assert counts(site) == (before[0] + 1, before[1], before[2] + 1, before[3], before[4] + 1)
