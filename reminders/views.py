@@ -6,6 +6,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import format_html_join
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
@@ -44,10 +45,15 @@ def trial_deadlines(request, pk: int):
     trial = get_object_or_404(trials_seen_by(user=request.user), pk=pk)
     if not may_manage_staff(user=request.user, trial=trial):
         raise PermissionDenied
-    team = active_people().filter(
-        pk__in=trial_people_ids(trial=trial)).order_by("first_name", "username")
+    team = list(active_people().filter(
+        pk__in=trial_people_ids(trial=trial)).order_by("first_name", "username"))
+    # The reassign select's options written here: a template loop over a large trial's team
+    # (a hundred and more) cost more than the rest of the form.
+    team_options = format_html_join("", '<option value="{}">{}</option>',
+                                    ((person.pk, person.full_name) for person in team))
     return list_page(request, TRIAL_DEADLINES, template="reminders/trial_deadlines.html",
-                     context={"trial": trial, "team": list(team)}, url_kwargs={"pk": pk})
+                     context={"trial": trial, "team": team, "team_options": team_options},
+                     url_kwargs={"pk": pk})
 
 
 @login_required
