@@ -13,11 +13,13 @@ from typing import Any
 
 import django_filters
 import django_tables2 as tables
+from django import forms
 from django.db.models import Q, QuerySet
 from django.http import QueryDict
 from django.utils import timezone
 
 from croportal import formats
+from croportal.lists.widgets import quick
 
 PAGE_SIZE = 50
 FIRST_ROWS = 10
@@ -70,6 +72,17 @@ class PortalFilterSet(django_filters.FilterSet):
         self.user = user
         self.url_kwargs = url_kwargs or {}
         super().__init__(data, queryset=queryset, **kwargs)
+
+    @property
+    def form(self):
+        """The filter form, its plain selects written by QuickSelect (croportal.lists.widgets)."""
+        form = super().form
+        if not getattr(form, "_quick_selects", False):
+            for field in form.fields.values():
+                if type(field.widget) is forms.Select:
+                    field.widget = quick(field.widget)
+            form._quick_selects = True
+        return form
 
     def search(self, queryset, name, value):
         words = value.split()[:8]
