@@ -9,7 +9,7 @@ from django.shortcuts import get_object_or_404
 from django_filters.widgets import DateRangeWidget
 
 from croportal.lists import ListSpec, PortalFilterSet, PortalTable
-from croportal.lists.spec import DayColumn
+from croportal.lists.spec import DayColumn, LinkedColumn
 from dashboards.enrollment import sites_with_enrollment
 from sites.models import Site, SiteStatus
 from sites.selectors import sites_visible_to
@@ -35,7 +35,7 @@ class TrialSiteFilter(PortalFilterSet):
 
 
 class TrialSiteTable(PortalTable):
-    number = tables.Column("No.", linkify=("sites:detail", [tables.A("pk")]))
+    number = LinkedColumn("No.", url_name="sites:detail")
     institution = tables.Column()
     city = tables.Column()
     country = tables.Column()

@@ -9,13 +9,12 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import BooleanField, Case, Q, QuerySet, Value, When
 from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404
-from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
 from access.checks import may_manage_staff
 from croportal.lists import ListSpec, PortalFilterSet, PortalTable
-from croportal.lists.spec import MomentColumn, format_day, format_moment
+from croportal.lists.spec import MomentColumn, format_day, format_moment, row_url
 from reminders.models import Deadline, Notification
 from reminders.policies import DONE_BY_HAND, Kind
 from reminders.selectors import (
@@ -117,17 +116,6 @@ class NotificationFilter(PortalFilterSet):
 
 # ---------------------------------------------------------------------------------- tables
 
-_PK = 2_147_483_647  # stands for a row's primary key in a URL reversed once a table
-
-
-def _row_url(table: PortalTable, name: str, pk: int) -> str:
-    """reverse(name, args=[pk]), reversed once a table (50 rows, two URLs each)."""
-    urls = table.__dict__.setdefault("_row_urls", {})
-    if name not in urls:
-        urls[name] = reverse(name, args=[_PK])
-    return urls[name].replace(str(_PK), str(pk))
-
-
 def _row_form(table: PortalTable, *, action: str, buttons: str) -> str:
     """A row's small POST form with the CSRF token and the way back (`next`) of the page
     render_table lends the table, written in Python: a template rendered once a row cost a
@@ -200,10 +188,10 @@ class DeadlineTable(PortalTable):
             parts.append(format_html(
                 '<button type="submit" form="reassign" formaction="{}" class="outline secondary"'
                 ' aria-label="Reassign {} to the person chosen above">Reassign</button>',
-                _row_url(self, "reminders:deadline_reassign", record.pk), record.title))
+                row_url(self, "reminders:deadline_reassign", record.pk), record.title))
         if record.kind in DONE_BY_HAND:
             parts.append(_row_form(
-                self, action=_row_url(self, "reminders:deadline_done", record.pk),
+                self, action=row_url(self, "reminders:deadline_done", record.pk),
                 buttons=mark_safe('<button type="submit" class="outline">Done</button>')))
         return format_html_join("", "{}", ((part,) for part in parts))
 
@@ -257,7 +245,7 @@ class NotificationTable(PortalTable):
         """Open it (marking it read) or mark it read; once read, a link."""
         if not record.read_at:
             return _row_form(
-                self, action=_row_url(self, "reminders:notification_read", record.pk),
+                self, action=row_url(self, "reminders:notification_read", record.pk),
                 buttons=mark_safe('<button type="submit" name="open" value="1" class="outline">'
                                   'Open</button> <button type="submit" class="outline '
                                   'secondary">Mark read</button>'))

@@ -13,7 +13,7 @@ from django.utils.html import format_html
 from django_filters.widgets import DateRangeWidget
 
 from croportal.lists import ListSpec, PortalFilterSet, PortalTable
-from croportal.lists.spec import DayColumn, MomentColumn
+from croportal.lists.spec import DayColumn, LinkedColumn, MomentColumn
 from safety import rules
 from safety.models import AdverseEvent, ReportingObligation, ReviewStatus
 from safety.selectors import (
@@ -79,7 +79,7 @@ class CaseFilter(PortalFilterSet):
 
 
 class CaseTable(PortalTable):
-    case = tables.Column("Case", accessor="pk", linkify=("safety:ae_detail", [tables.A("pk")]))
+    case = LinkedColumn("Case", accessor="pk", url_name="safety:ae_detail")
     subject = tables.Column("Subject", accessor="subject__number", order_by="subject__number")
     term = tables.Column("Term", accessor="verbatim_term", order_by=("term__term",
                                                                      "verbatim_term"))
@@ -159,8 +159,8 @@ class ObligationFilter(PortalFilterSet):
 class ObligationTable(PortalTable):
     rule = tables.Column("Rule")
     recipient = tables.Column("Recipient")
-    case = tables.Column("Case", accessor="adverse_event_id",
-                         linkify=("safety:ae_detail", [tables.A("adverse_event_id")]))
+    case = LinkedColumn("Case", accessor="adverse_event_id", url_name="safety:ae_detail",
+                        pk_from="adverse_event_id")
     trial = tables.Column("Trial", accessor="trial__protocol_number",
                           order_by="trial__protocol_number")
     site = tables.Column("Site", accessor="adverse_event__site__number",

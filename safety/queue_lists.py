@@ -15,7 +15,7 @@ from django.utils.safestring import mark_safe
 from access.checks import rows_held
 from access.codenames import REVIEW_SAFETY
 from croportal.lists import ListSpec, PortalFilterSet, PortalTable
-from croportal.lists.spec import DayColumn, MomentColumn, format_day, format_moment
+from croportal.lists.spec import DayColumn, LinkedColumn, MomentColumn, format_day, format_moment
 from safety.lists import criteria_of, term_of
 from safety.models import AdverseEvent, ObligationStatus, ReportingObligation
 from safety.selectors import (
@@ -101,7 +101,7 @@ class QueueObligationFilter(QueueFilter):
 class CaseCells(PortalTable):
     """The case's columns both tables show; `event_of(record)` is the case of a row."""
 
-    case = tables.Column("Case", accessor="pk", linkify=("safety:ae_detail", [tables.A("pk")]))
+    case = LinkedColumn("Case", accessor="pk", url_name="safety:ae_detail")
     trial = tables.Column("Trial", accessor="trial__protocol_number",
                           order_by="trial__protocol_number")
     site = tables.Column("Site", accessor="site__number", order_by="site__number")
@@ -201,8 +201,8 @@ class QueueObligationTable(CaseCells):
     rule = tables.Column("Rule")
     recipient = tables.Column("Recipient")
     clock_start_at = MomentColumn("Clock start")
-    case = tables.Column("Case", accessor="adverse_event_id",
-                         linkify=("safety:ae_detail", [tables.A("adverse_event_id")]))
+    case = LinkedColumn("Case", accessor="adverse_event_id", url_name="safety:ae_detail",
+                        pk_from="adverse_event_id")
     site = tables.Column("Site", accessor="adverse_event__site__number",
                          order_by="adverse_event__site__number")
     subject = tables.Column("Subject", accessor="adverse_event__subject__number",

@@ -5,6 +5,7 @@ import django_tables2 as tables
 from django.db.models import QuerySet
 
 from croportal.lists import ListSpec, PortalFilterSet, PortalTable
+from croportal.lists.spec import LinkedColumn
 from staffing.models import Organisation
 from trials.models import Phase, Trial, TrialStatus
 from trials.selectors import trials_visible_to, trials_with_counts
@@ -31,7 +32,7 @@ class TrialFilter(PortalFilterSet):
 
 
 class TrialTable(PortalTable):
-    protocol_number = tables.Column("Protocol", linkify=("trials:detail", [tables.A("pk")]))
+    protocol_number = LinkedColumn("Protocol", url_name="trials:detail")
     title = tables.Column()
     sponsor = tables.Column(accessor="sponsor__name", order_by="sponsor__name")
     phase = tables.Column()

@@ -10,11 +10,48 @@ Registered as a template builtin (settings TEMPLATES OPTIONS "builtins").
 """
 
 from django import template
+from django.core.exceptions import FieldDoesNotExist
+from django.db import models
 from django.template.base import render_value_in_context
 from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
+from django_tables2.columns import ManyToManyColumn
 
 register = template.Library()
+_SLOW = object()
+
+
+def _choice_display(model: type, name: str):
+    """Model.get_<name>_display where the field has choices (as BoundRow uses it), else None;
+    False when `name` is no field of the model."""
+    try:
+        field = model._meta.get_field(name)  # type: ignore[attr-defined]
+    except FieldDoesNotExist:
+        return False
+    return getattr(model, f"get_{name}_display", None) if getattr(field, "choices", ()) else None
+
+
+def _cell(row, column, displays: dict):
+    """BoundRow.get_cell's value, found directly for the common case — a model record and an
+    accessor naming one attribute that is not a method — and rendered as it renders; anything
+    else goes through django-tables2 itself."""
+    record, name = row.record, column.accessor
+    if (not isinstance(record, models.Model) or "__" in name or "." in name
+            or isinstance(column.column, ManyToManyColumn)):
+        return _SLOW
+    key = (type(record), name)
+    if key not in displays:
+        displays[key] = _choice_display(type(record), name)
+    display = displays[key]
+    if display:
+        value = display(record)
+    else:
+        value = getattr(record, name, _SLOW)
+        if value is _SLOW or callable(value):
+            return _SLOW
+    if value in column.column.empty_values:
+        return column.default
+    return row._call_render(column, value)
 
 
 def _cell_attrs_static(column) -> bool:
@@ -29,13 +66,14 @@ def table_body(context, table) -> SafeString:
     columns = list(table.columns)
     static = [column.attrs["td"].as_html() if _cell_attrs_static(column) else None
               for column in columns]
-    rows = []
+    rows, displays = [], {}
     for row in table.paginated_rows:
         cells = []
         for column, attrs in zip(columns, static, strict=True):
-            # BoundRow.get_cell(name) without finding the column by name again per cell
-            cell = row._get_and_render_with(column, render_func=row._call_render,
-                                            default=column.default)
+            cell = _cell(row, column, displays)
+            if cell is _SLOW:  # BoundRow.get_cell(name), without finding the column again
+                cell = row._get_and_render_with(column, render_func=row._call_render,
+                                                default=column.default)
             if attrs is None:  # attributes from the record: as BoundRow.items lends them
                 column.current_value, column.current_record = cell, row.record
                 attrs = column.attrs["td"].as_html()

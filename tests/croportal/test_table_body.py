@@ -6,12 +6,16 @@ import re
 from datetime import timedelta
 from itertools import count
 
+import django_tables2 as tables
 import pytest
 from django.template import RequestContext, Template
 from django.utils import timezone
 
+from croportal.lists import PortalTable
+from croportal.lists.spec import LinkedColumn
 from reminders.services import deadline_create_manual
 from tests.factories import SiteFactory, TrialFactory, cra_of, crm_of
+from trials.models import Trial
 
 pytestmark = pytest.mark.django_db
 
@@ -78,3 +82,28 @@ def test_no_rows_say_so_with_the_lists_hint(client, deadlines):
     body = html.split("<tbody>", 1)[1].split("</tbody>", 1)[0]
     assert '<td colspan="' in body
     assert 'class="empty"' in body
+
+
+def test_a_linked_column_links_as_linkify_did_and_exports_the_plain_value(rf, deadlines):
+    trial = deadlines["trial"]
+    class Linkified(PortalTable):
+        protocol_number = tables.Column("Protocol", linkify=("trials:detail", [tables.A("pk")]))
+
+    class Linked(PortalTable):
+        protocol_number = LinkedColumn("Protocol", url_name="trials:detail")
+
+        def render_protocol_number(self, value):  # a table's own render keeps the link
+            return f"[{value}]"
+
+    class LinkedPlain(PortalTable):
+        protocol_number = LinkedColumn("Protocol", url_name="trials:detail")
+
+    request = rf.get("/")
+    rows = Trial.objects.order_by("pk")
+    expected = FAST.render(RequestContext(request, {"table": Linkified(rows)}))
+    assert f'<a href="/trials/{trial.pk}/">' in expected
+    assert FAST.render(RequestContext(request, {"table": LinkedPlain(rows)})) == expected
+    own = FAST.render(RequestContext(request, {"table": Linked(rows)}))
+    assert f'<a href="/trials/{trial.pk}/">[{trial.protocol_number}]' in own
+    exported = list(LinkedPlain(rows).as_values())
+    assert exported[1] == [trial.protocol_number]
