@@ -33,22 +33,33 @@ def _choice_display(model: type, name: str):
 
 def _cell(row, column, displays: dict):
     """BoundRow.get_cell's value, found directly for the common case — a model record and an
-    accessor naming one attribute that is not a method — and rendered as it renders; anything
-    else goes through django-tables2 itself."""
+    accessor naming attributes along foreign keys (`trial__protocol_number`), none a method —
+    and rendered as it renders; anything else goes through django-tables2 itself."""
     record, name = row.record, column.accessor
-    if (not isinstance(record, models.Model) or "__" in name or "." in name
+    if (not isinstance(record, models.Model) or "." in name
             or isinstance(column.column, ManyToManyColumn)):
         return _SLOW
-    key = (type(record), name)
-    if key not in displays:
-        displays[key] = _choice_display(type(record), name)
-    display = displays[key]
-    if display:
-        value = display(record)
-    else:
-        value = getattr(record, name, _SLOW)
-        if value is _SLOW or callable(value):
+    *path, last = name.split("__")
+    owner = record
+    for bit in path:  # to the penultimate object; a null foreign key ends the walk
+        owner = getattr(owner, bit, _SLOW)
+        if owner is None:
+            break
+        if not isinstance(owner, models.Model):
             return _SLOW
+    if owner is None:
+        value = None
+    else:
+        key = (type(owner), last)
+        if key not in displays:
+            displays[key] = _choice_display(type(owner), last)
+        display = displays[key]
+        if display:
+            value = display(owner)
+        else:
+            value = getattr(owner, last, _SLOW)
+            if value is _SLOW or callable(value):
+                return _SLOW
     if value in column.column.empty_values:
         return column.default
     return row._call_render(column, value)

@@ -14,7 +14,15 @@ from django.utils import timezone
 from croportal.lists import PortalTable
 from croportal.lists.spec import LinkedColumn
 from reminders.services import deadline_create_manual
-from tests.factories import SiteFactory, TrialFactory, cra_of, crm_of
+from tests.factories import (
+    AdverseEventFactory,
+    SiteFactory,
+    SubjectFactory,
+    TrialFactory,
+    cra_of,
+    crm_of,
+    monitor_of,
+)
 from trials.models import Trial
 
 pytestmark = pytest.mark.django_db
@@ -29,10 +37,10 @@ FAST = Template("{% table_body table %}")
 TOKEN = re.compile(r'name="csrfmiddlewaretoken" value="[^"]*"')
 
 
-def both(response) -> tuple[str, str]:
+def both(response, table=None) -> tuple[str, str]:
     """The page's table rendered by the reference loop and by the tag, in the same context
     (CSRF tokens are masked afresh on every render: compared without their values)."""
-    table = response.context["table"]
+    table = table or response.context["table"]
     table.context = context = RequestContext(response.wsgi_request, {"table": table})
     try:
         table._counter = count()  # the page's own render counted its rows already
@@ -107,3 +115,24 @@ def test_a_linked_column_links_as_linkify_did_and_exports_the_plain_value(rf, de
     assert f'<a href="/trials/{trial.pk}/">[{trial.protocol_number}]' in own
     exported = list(LinkedPlain(rows).as_values())
     assert exported[1] == [trial.protocol_number]
+
+
+def test_safety_tables_with_paths_along_foreign_keys_render_as_the_loop_did(client, deadlines):
+    """The queue and a trial's cases: cells along foreign keys (`subject__site__number`),
+    choice labels, a table's own render methods, links."""
+    trial = deadlines["trial"]
+    site = SiteFactory(trial=trial)
+    for n in range(3):
+        AdverseEventFactory(subject=SubjectFactory(site=site, enrolled=True),
+                            seriousness_criteria=[] if n == 2 else ["hospitalization"])
+    client.force_login(monitor_of(trial))
+    queue = client.get("/safety/queue/")
+    reference, fast = both(queue, queue.context["cases"]["table"])
+    assert reference.count("<tr ") == 2
+    assert site.number in reference
+    assert fast == reference
+    cases = client.get(f"/safety/trials/{trial.pk}/cases/")
+    reference, fast = both(cases)
+    assert reference.count("<tr ") == 3
+    assert "/safety/adverse-events/" in reference
+    assert fast == reference
