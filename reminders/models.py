@@ -85,6 +85,10 @@ class Deadline(TimeStampedModel):
             # The lists' order (open first, by due time): an administrator's page of 50 reads
             # 50 index entries, whatever the number of deadlines.
             models.Index(fields=["closed", "due_at", "id"], name="deadline_list_order"),
+            # The same order within one trial (the trial deadlines page): a page reads the
+            # trial's first entries, not the whole order filtered down to the trial.
+            models.Index(fields=["trial", "closed", "due_at", "id"],
+                         name="deadline_trial_list_order"),
             # Who owns a trial's deadlines (the trial deadlines page's owner filter), read
             # from the index alone.
             models.Index(fields=["trial", "owner"], name="deadline_trial_owner"),

@@ -10,6 +10,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from reminders.lists import trial_deadline_rows
 from reminders.models import Deadline
 from reminders.selectors import deadlines_for_list, deadlines_visible_to
 from reminders.services import deadline_complete, deadline_create_manual
@@ -72,6 +73,17 @@ def test_an_administrators_page_reads_the_list_order_index(postgres, team, djang
     admin = django_user_model.objects.create_superuser(username="plan_admin", password="x")
     plan = plan_of(deadlines_for_list(queryset=deadlines_visible_to(user=admin))[:50])
     assert "deadline_list_order" in plan, plan
+    assert "Sort" not in plan, plan
+
+
+def test_a_trials_page_reads_the_trials_own_order(postgres, team):
+    """The trial deadlines page (open ones, the default) from the trial's own entries in list
+    order: not the portal-wide order with every other trial's rows filtered out."""
+    crm, _, made = team
+    trial = made["open-late"].trial
+    rows = trial_deadline_rows(user=crm, pk=trial.pk).filter(state="open")
+    plan = plan_of(rows[:50])
+    assert "deadline_trial_list_order" in plan, plan
     assert "Sort" not in plan, plan
 
 
