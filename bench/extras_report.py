@@ -37,13 +37,15 @@ def others(rows: list, trivial: dict, rows_x2: list, trivial_x2: dict, counts: d
              f"trials written once more ({counts['reminders_deadline']:,} deadlines, "
              f"{counts['safety_adverseevent']:,} adverse events); the demo users' scopes are "
              f"unchanged. Trivial call p50 {trivial['p50']:.1f} ms, then "
-             f"{trivial_x2['p50']:.1f} ms. Budget: the ratio to the trivial call grows by "
+             f"{trivial_x2['p50']:.1f} ms (each ratio is to the trivial call measured alongside "
+             f"the row). Budget: the ratio to the trivial call grows by "
              f"at most {GROWTH_BUDGET - 1:.0%}.", "",
              "| page or list | p50 ms | p50 ms, others x2 | x trivial | x trivial, others x2 "
              "| budget |", "|---|---:|---:|---:|---:|---|"]
     for label, grown in rows_x2:
         first = before[label]
-        ratio, ratio_x2 = first["p50"] / trivial["p50"], grown["p50"] / trivial_x2["p50"]
+        ratio = first["p50"] / first.get("trivial_p50", trivial["p50"])
+        ratio_x2 = grown["p50"] / grown.get("trivial_p50", trivial_x2["p50"])
         verdict = "within" if ratio_x2 <= ratio * GROWTH_BUDGET else "**over**"
         lines.append(f"| {label} | {first['p50']:.1f} | {grown['p50']:.1f} | {ratio:.1f} | "
                      f"{ratio_x2:.1f} | {verdict} |")
