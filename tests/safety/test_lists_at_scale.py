@@ -123,5 +123,8 @@ def test_a_trials_case_counts_read_indexes_not_its_cases(postgres, counted_trial
         plan = "\n".join(row[0] for row in cursor.fetchall())
     assert "ae_serious_trial" in plan, plan
     assert "ae_susar_trial" in plan, plan
-    assert "ae_queue_trial" in plan or "ae_queue_order" in plan, plan  # the queue's
+    # the pending ones from a partial index too: the queue's, or the serious cases' (which
+    # the planner picks on a table this small)
+    assert ("ae_queue_trial" in plan or "ae_queue_order" in plan
+            or plan.count("ae_serious_trial") >= 2), plan
     assert "Seq Scan on safety_adverseevent" not in plan, plan
