@@ -120,13 +120,12 @@ def _row_form(table: PortalTable, *, action: str, buttons: str) -> str:
     """A row's small POST form with the CSRF token and the way back (`next`) of the page
     render_table lends the table, written in Python: a template rendered once a row cost a
     third of a 50-row page. Token and path are read once a table."""
-    known = getattr(table, "_row_form_parts", None)
-    if known is None:
+    if "_row_form_parts" not in table.__dict__:  # cached on the table, as row_url's URLs
         page = getattr(table, "context", None)
         request = page.get("request") if page is not None else None
-        known = table._row_form_parts = (  # type: ignore[attr-defined]
+        table.__dict__["_row_form_parts"] = (
             (get_token(request), request.get_full_path()) if request is not None else ("", ""))
-    token, back = known
+    token, back = table.__dict__["_row_form_parts"]
     return format_html(
         '<form method="post" hx-boost="false" action="{}" class="inline">'
         '<input type="hidden" name="csrfmiddlewaretoken" value="{}">'
